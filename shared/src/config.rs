@@ -1,0 +1,171 @@
+//! Configuration, read once from the environment at init (cold start).
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("missing required environment variable {0}")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// What a token must satisfy. Secrets are kept out of `Debug` output.
+#[derive(Clone)]
+pub struct AuthConfig {
+    pub secret: String,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret", &"<redacted>")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    /// Upper bound for TCP connect + TLS + startup; past it the request gets a 503.
+    pub connect_timeout: Duration,
+    /// Upper bound for one statement's round trip; past it the request gets a 503.
+    pub query_timeout: Duration,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &"<redacted>")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("query_timeout", &self.query_timeout)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+}
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads through `lookup` so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // An empty variable is a deployment mistake, not a value: treat it as unset.
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let millis = |name: &'static str, default: Duration| match get(name) {
+            None => Ok(default),
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: "expected a positive number of milliseconds".into(),
+                }),
+            },
+        };
+
+        Ok(Self {
+            database: DatabaseConfig {
+                url: required("DATABASE_URL")?,
+                connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT)?,
+                query_timeout: millis("DATABASE_QUERY_TIMEOUT_MS", DEFAULT_QUERY_TIMEOUT)?,
+            },
+            auth: AuthConfig {
+                secret: required("BETTER_AUTH_SECRET")?,
+                issuer: get("JWT_ISSUER"),
+                audience: get("JWT_AUDIENCE"),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn names_the_missing_variable() {
+        assert_eq!(
+            config(&[("BETTER_AUTH_SECRET", "s")]).unwrap_err(),
+            ConfigError::Missing("DATABASE_URL")
+        );
+        assert_eq!(
+            config(&[
+                ("DATABASE_URL", "postgres://x"),
+                ("BETTER_AUTH_SECRET", " ")
+            ])
+            .unwrap_err(),
+            ConfigError::Missing("BETTER_AUTH_SECRET")
+        );
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("BETTER_AUTH_SECRET", "s"),
+        ])
+        .unwrap();
+        assert_eq!(c.database.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(c.auth.issuer, None);
+        let c = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("BETTER_AUTH_SECRET", "s"),
+            ("DATABASE_QUERY_TIMEOUT_MS", "250"),
+            ("JWT_AUDIENCE", "https://app.example"),
+        ])
+        .unwrap();
+        assert_eq!(c.database.query_timeout, Duration::from_millis(250));
+        assert_eq!(c.auth.audience.as_deref(), Some("https://app.example"));
+    }
+
+    #[test]
+    fn rejects_nonsense_timeouts() {
+        let err = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("BETTER_AUTH_SECRET", "s"),
+            ("DATABASE_CONNECT_TIMEOUT_MS", "soon"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "DATABASE_CONNECT_TIMEOUT_MS",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://u:hunter2@h/db"),
+            ("BETTER_AUTH_SECRET", "topsecret"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("topsecret"));
+    }
+}

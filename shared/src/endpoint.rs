@@ -1,0 +1,183 @@
+//! The six endpoints. Each function binary serves one [`Endpoint`]; what they
+//! have in common (authentication, the path-user check, id and body parsing,
+//! error mapping, the request log line) happens once, in [`Endpoint::respond`].
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::http::{body_of, problem, query_pairs, PathParams, Reply};
+use crate::tasks::input::parse_task_id;
+use crate::tasks::{store, CompletionChange, ListQuery, NewTask, Task, TaskReplacement};
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, RequestExt, Response};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    ListTasks,
+    CreateTask,
+    GetTask,
+    UpdateTask,
+    DeleteTask,
+    CompleteTask,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::ListTasks,
+        Endpoint::CreateTask,
+        Endpoint::GetTask,
+        Endpoint::UpdateTask,
+        Endpoint::DeleteTask,
+        Endpoint::CompleteTask,
+    ];
+
+    /// The function (binary) name, as `cargo lambda watch` and SAM know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ListTasks => "list-tasks",
+            Self::CreateTask => "create-task",
+            Self::GetTask => "get-task",
+            Self::UpdateTask => "update-task",
+            Self::DeleteTask => "delete-task",
+            Self::CompleteTask => "complete-task",
+        }
+    }
+
+    pub fn method(self) -> Method {
+        match self {
+            Self::ListTasks | Self::GetTask => Method::GET,
+            Self::CreateTask => Method::POST,
+            Self::UpdateTask => Method::PUT,
+            Self::DeleteTask => Method::DELETE,
+            Self::CompleteTask => Method::PATCH,
+        }
+    }
+
+    /// The route template of API.md.
+    pub fn route(self) -> &'static str {
+        match self {
+            Self::ListTasks | Self::CreateTask => "/api/{user_id}/tasks",
+            Self::GetTask | Self::UpdateTask | Self::DeleteTask => "/api/{user_id}/tasks/{id}",
+            Self::CompleteTask => "/api/{user_id}/tasks/{id}/complete",
+        }
+    }
+
+    fn targets_one_task(self) -> bool {
+        !matches!(self, Self::ListTasks | Self::CreateTask)
+    }
+
+    /// Handles one request completely: never fails, never panics on input,
+    /// and writes the request's one log line.
+    pub async fn respond(self, app: &App, request: Request) -> Response<Body> {
+        let started = Instant::now();
+        let mut trace = Trace::default();
+        let response = match self.execute(app, &request, &mut trace).await {
+            Ok(reply) => reply.into_response(),
+            Err(error) => {
+                trace.error = Some(error.to_string());
+                problem(&error)
+            }
+        };
+        trace.log(self, &request, &response, started);
+        response
+    }
+
+    async fn execute(
+        self,
+        app: &App,
+        request: &Request,
+        trace: &mut Trace,
+    ) -> Result<Reply, ApiError> {
+        let principal = app.auth.authenticate(request.headers())?;
+        trace.user_id = Some(principal.user_id.clone());
+        let path = PathParams::of(request)?;
+        if path.user_id != principal.user_id {
+            return Err(ApiError::Forbidden);
+        }
+        let task_id = match (self.targets_one_task(), path.task_id.as_deref()) {
+            (true, Some(raw)) => parse_task_id(raw)?,
+            (true, None) => return Err(ApiError::NotFound),
+            (false, _) => 0,
+        };
+        if self.targets_one_task() {
+            trace.task_id = Some(task_id);
+        }
+        let body = body_of(request)?;
+        let db = &app.db;
+        let user = principal.user_id.as_str();
+        let found = |task: Option<Task>| task.map(Reply::Task).ok_or(ApiError::NotFound);
+
+        match self {
+            Self::ListTasks => {
+                let query = ListQuery::parse(query_pairs(request))?;
+                Ok(Reply::Tasks(store::list(db, user, &query).await?))
+            }
+            Self::CreateTask => {
+                let new = NewTask::from_json(body)?;
+                let task = store::create(db, &principal, &new).await?;
+                trace.task_id = Some(task.id);
+                Ok(Reply::Created(task))
+            }
+            Self::GetTask => found(store::get(db, user, task_id).await?),
+            Self::UpdateTask => {
+                let replacement = TaskReplacement::from_json(body)?;
+                found(store::replace(db, user, task_id, &replacement).await?)
+            }
+            Self::DeleteTask => match store::delete(db, user, task_id).await? {
+                true => Ok(Reply::NoContent),
+                false => Err(ApiError::NotFound),
+            },
+            Self::CompleteTask => {
+                let change = CompletionChange::from_json(body)?;
+                found(store::set_completion(db, user, task_id, change).await?)
+            }
+        }
+    }
+}
+
+/// What the request log line needs beyond the request and response.
+#[derive(Default)]
+struct Trace {
+    user_id: Option<String>,
+    task_id: Option<i64>,
+    error: Option<String>,
+}
+
+impl Trace {
+    fn log(
+        self,
+        endpoint: Endpoint,
+        request: &Request,
+        response: &Response<Body>,
+        started: Instant,
+    ) {
+        let request_id = request
+            .lambda_context_ref()
+            .map(|context| context.request_id.as_str())
+            .unwrap_or("-");
+        let status = response.status().as_u16();
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let user_id = self.user_id.as_deref();
+        let error = self.error.as_deref();
+        macro_rules! line {
+            ($level:ident) => {
+                tracing::$level!(
+                    request_id,
+                    function = endpoint.name(),
+                    method = request.method().as_str(),
+                    status,
+                    duration_ms,
+                    user_id,
+                    task_id = self.task_id,
+                    error,
+                    "request"
+                )
+            };
+        }
+        if status >= 500 {
+            line!(error);
+        } else {
+            line!(info);
+        }
+    }
+}

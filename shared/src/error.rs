@@ -1,0 +1,137 @@
+//! The one error type of the API. Every failure a handler can meet becomes an
+//! [`ApiError`], and [`ApiError::status`] is the only place that decides its HTTP status.
+
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+
+/// One broken rule of one input field, listed in the problem's `errors` array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The client sent something that breaks the contract; nothing was changed.
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// Missing or unacceptable token. The reason is shown to the client (it helps
+    /// front-end developers) and logged; it never contains the token itself.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("the token's subject is not the user in the path")]
+    Forbidden,
+    #[error("no such task")]
+    NotFound,
+    #[error("request body is larger than 64 KiB")]
+    PayloadTooLarge,
+    /// The database could not be reached or did not answer in time. The reason
+    /// is logged, never sent: it can name hosts.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A bug. The reason is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 for a single field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::invalid_fields(vec![FieldError::new(field, message)])
+    }
+
+    /// A 400 listing every broken rule, so a form can show them all at once.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self::BadRequest { detail, errors }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `detail` member shown to the client: server-side reasons stay in the logs.
+    pub fn public_detail(&self) -> String {
+        match self {
+            Self::Unavailable(_) => {
+                "the database is temporarily unavailable; retry shortly".to_owned()
+            }
+            Self::Internal(_) => "an unexpected error occurred".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::BadRequest { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_own_status() {
+        let cases = [
+            (ApiError::invalid("title", "is required"), 400),
+            (ApiError::Unauthorized("token expired".into()), 401),
+            (ApiError::Forbidden, 403),
+            (ApiError::NotFound, 404),
+            (ApiError::PayloadTooLarge, 413),
+            (ApiError::Unavailable("connect refused".into()), 503),
+            (ApiError::Internal("bug".into()), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn server_side_reasons_are_not_public() {
+        let unavailable = ApiError::Unavailable("db.internal:5432 refused".into());
+        assert!(!unavailable.public_detail().contains("db.internal"));
+        let internal = ApiError::Internal("SELECT secret FROM x".into());
+        assert!(!internal.public_detail().contains("SELECT"));
+    }
+
+    #[test]
+    fn detail_lists_every_field() {
+        let error = ApiError::invalid_fields(vec![
+            FieldError::new("title", "is required"),
+            FieldError::new("completed", "must be a boolean"),
+        ]);
+        assert_eq!(
+            error.public_detail(),
+            "title is required; completed must be a boolean"
+        );
+        assert_eq!(error.field_errors().len(), 2);
+    }
+}

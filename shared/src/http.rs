@@ -1,0 +1,202 @@
+//! The HTTP edge: reading what a request carries and writing every response,
+//! including the single mapping of [`ApiError`] to problem+json (RFC 9457).
+
+use crate::encoding::{percent_decode, percent_encode_segment};
+use crate::error::ApiError;
+use crate::tasks::Task;
+use lambda_http::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Seconds a client should wait after a 503 before retrying.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// The `{user_id}` and `{id}` of the route, percent-decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathParams {
+    pub user_id: String,
+    pub task_id: Option<String>,
+}
+
+impl PathParams {
+    /// From the route's path parameters (API Gateway, `cargo lambda watch`),
+    /// or, when an integration passes none, from the `/api/{user_id}/tasks[/{id}]` path.
+    pub fn of(request: &Request) -> Result<Self, ApiError> {
+        let params = request.path_parameters_ref();
+        if let Some(user_id) = params.and_then(|p| p.first("user_id")) {
+            return Ok(Self {
+                user_id: percent_decode(user_id),
+                task_id: params.and_then(|p| p.first("id")).map(percent_decode),
+            });
+        }
+        let segments: Vec<&str> = request.uri().path().split('/').collect();
+        segments
+            .windows(3)
+            .position(|w| w[0] == "api" && w[2] == "tasks")
+            .map(|i| Self {
+                user_id: percent_decode(segments[i + 1]),
+                task_id: segments.get(i + 3).map(|s| percent_decode(s)),
+            })
+            .ok_or(ApiError::NotFound)
+    }
+}
+
+/// The body's bytes, refused past 64 KiB before anything parses them.
+pub fn body_of(request: &Request) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Query parameters as (name, value) pairs, repeated names kept.
+pub fn query_pairs(request: &Request) -> Vec<(&str, &str)> {
+    request
+        .query_string_parameters_ref()
+        .map(|query| query.iter().collect())
+        .unwrap_or_default()
+}
+
+/// A successful outcome of an endpoint, before it becomes a response.
+#[derive(Debug)]
+pub enum Reply {
+    Task(Task),
+    Created(Task),
+    Tasks(Vec<Task>),
+    NoContent,
+}
+
+impl Reply {
+    pub fn into_response(self) -> Response<Body> {
+        match self {
+            Reply::Task(task) => json(StatusCode::OK, &task),
+            Reply::Tasks(tasks) => json(StatusCode::OK, &tasks),
+            Reply::Created(task) => {
+                let location = format!(
+                    "/api/{}/tasks/{}",
+                    percent_encode_segment(&task.user_id),
+                    task.id
+                );
+                let mut response = json(StatusCode::CREATED, &task);
+                if let Ok(value) = location.parse() {
+                    response.headers_mut().insert(LOCATION, value);
+                }
+                response
+            }
+            Reply::NoContent => response(StatusCode::NO_CONTENT, None, Body::Empty),
+        }
+    }
+}
+
+fn response(status: StatusCode, content_type: Option<&str>, body: Body) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(status)
+        // Per-user data: no shared cache may keep it.
+        .header(CACHE_CONTROL, "no-store");
+    if let Some(content_type) = content_type {
+        builder = builder.header(CONTENT_TYPE, content_type);
+    }
+    builder
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_string(value) {
+        Ok(text) => response(status, Some("application/json"), Body::Text(text)),
+        Err(e) => problem(&ApiError::Internal(format!(
+            "serializing the response: {e}"
+        ))),
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [crate::error::FieldError],
+}
+
+/// The one place an error becomes a response.
+pub fn problem(error: &ApiError) -> Response<Body> {
+    let status = error.status();
+    let body = Problem {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail: error.public_detail(),
+        errors: error.field_errors(),
+    };
+    let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
+    let mut response = response(status, Some("application/problem+json"), Body::Text(text));
+    let headers = response.headers_mut();
+    match error {
+        ApiError::Unauthorized(reason) => {
+            // RFC 6750 §3: the reason goes in a quoted-string, so no quotes or backslashes.
+            let description: String = reason.chars().filter(|c| *c != '"' && *c != '\\').collect();
+            let challenge =
+                format!(r#"Bearer error="invalid_token", error_description="{description}""#);
+            if let Ok(value) = challenge.parse() {
+                headers.insert(WWW_AUTHENTICATE, value);
+            }
+        }
+        ApiError::Unavailable(_) => {
+            headers.insert(RETRY_AFTER, RETRY_AFTER_SECS.into());
+        }
+        _ => {}
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn body_json(response: &Response<Body>) -> Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn problems_are_rfc9457() {
+        let response = problem(&ApiError::invalid("title", "must be 1–255 characters"));
+        assert_eq!(response.status(), 400);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!({
+                "type": "about:blank", "title": "Bad Request", "status": 400,
+                "detail": "title must be 1–255 characters",
+                "errors": [{"field": "title", "message": "must be 1–255 characters"}]
+            })
+        );
+    }
+
+    #[test]
+    fn unauthorized_carries_a_bearer_challenge() {
+        let response = problem(&ApiError::Unauthorized("token has expired".into()));
+        let challenge = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+        assert!(
+            challenge.starts_with(r#"Bearer error="invalid_token""#),
+            "{challenge}"
+        );
+        assert!(body_json(&response).get("errors").is_none());
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry_and_hides_the_reason() {
+        let response = problem(&ApiError::Unavailable("10.0.0.5:5432 refused".into()));
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()[RETRY_AFTER], "1");
+        assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("10.0.0.5"));
+    }
+}

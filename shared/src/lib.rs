@@ -1,0 +1,18 @@
+//! The library every Task API function is built from. See ARCHITECTURE.md for
+//! the map; in short: `runtime::serve` → `Endpoint::respond` → `auth`,
+//! `http`, `tasks::input` → one `tasks::store` statement on `db`.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod encoding;
+pub mod endpoint;
+pub mod error;
+pub mod http;
+pub mod runtime;
+pub mod tasks;
+
+pub use app::App;
+pub use endpoint::Endpoint;
+pub use error::ApiError;

@@ -1,0 +1,83 @@
+use serde::{Serialize, Serializer};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+use tokio_postgres::Row;
+
+/// The columns every statement returns, in the order [`Task::from_row`] reads.
+pub(crate) const COLUMNS: &str =
+    "id, user_id, title, description, completed, created_at, updated_at";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Task {
+    pub id: i64,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+    #[serde(serialize_with = "rfc3339_utc")]
+    pub created_at: OffsetDateTime,
+    #[serde(serialize_with = "rfc3339_utc")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Task {
+    pub(crate) fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+        Ok(Self {
+            id: row.try_get(0)?,
+            user_id: row.try_get(1)?,
+            title: row.try_get(2)?,
+            description: row.try_get(3)?,
+            completed: row.try_get(4)?,
+            created_at: row.try_get(5)?,
+            updated_at: row.try_get(6)?,
+        })
+    }
+}
+
+/// Always UTC with microseconds (PostgreSQL's precision), so every timestamp
+/// has the same shape and sorts as a string.
+const TIMESTAMP: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+pub fn format_timestamp(at: OffsetDateTime) -> String {
+    at.to_offset(UtcOffset::UTC)
+        .format(TIMESTAMP)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+fn rfc3339_utc<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_timestamp(*at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn serializes_with_the_contract_shape() {
+        let task = Task {
+            id: 42,
+            user_id: "kX3f9q2LrT".into(),
+            title: "Buy milk".into(),
+            description: None,
+            completed: false,
+            created_at: datetime!(2026-11-24 10:00:00.123456 +01:00),
+            updated_at: datetime!(2026-11-24 09:00:00 UTC),
+        };
+        let json = serde_json::to_value(&task).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": 42,
+                "user_id": "kX3f9q2LrT",
+                "title": "Buy milk",
+                "description": null,
+                "completed": false,
+                "created_at": "2026-11-24T09:00:00.123456Z",
+                "updated_at": "2026-11-24T09:00:00.000000Z"
+            })
+        );
+    }
+}
