@@ -132,7 +132,7 @@ impl Database {
             tracing::info!("database connection was closed; reconnecting");
         }
         *slot = None;
-        let client = Arc::new(self.open().await?);
+        let client = Arc::new(self.open_dedicated().await?);
         *slot = Some(client.clone());
         Ok(client)
     }
@@ -144,7 +144,9 @@ impl Database {
         }
     }
 
-    async fn open(&self) -> Result<Client, DbError> {
+    /// A new connection of its own, with this configuration's TLS and
+    /// timeouts; for tools (migrations) that need a `Client` to themselves.
+    pub async fn open_dedicated(&self) -> Result<Client, DbError> {
         let connect = async {
             match &self.tls {
                 None => {

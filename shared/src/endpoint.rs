@@ -156,7 +156,8 @@ impl Trace {
             .map(|context| context.request_id.as_str())
             .unwrap_or("-");
         let status = response.status().as_u16();
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        // Microsecond precision is plenty and keeps the line short.
+        let duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         let user_id = self.user_id.as_deref();
         let error = self.error.as_deref();
         macro_rules! line {

@@ -1,1 +1,177 @@
-fn main() {}
+//! `cargo xtask <command>`: see `cargo xtask help`.
+
+use anyhow::{bail, Context};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use xtask::postgres::Cluster;
+use xtask::{block_on, migrate, project_root, token, tools};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+  dev                  serve every route on http://localhost:9000 with `cargo lambda watch`,
+                       against DATABASE_URL or a project-local PostgreSQL (.dev/), migrated
+  test                 fmt, clippy, unit + integration + end-to-end tests on a throwaway PostgreSQL
+  migrate              apply migrations/ to DATABASE_URL
+  token --user ID      print a dev token for ID (signed with BETTER_AUTH_SECRET or the dev secret)
+";
+
+const DEV_PG_PORT: u16 = 54329;
+const DEV_HTTP_PORT: u16 = 9000;
+const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dev") => dev(),
+        Some("test") => test(),
+        Some("migrate") => migrate_command(),
+        Some("token") => token_command(&args[1..]),
+        Some("help") | Some("--help") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command '{other}'\n\n{HELP}")),
+    };
+    if let Err(error) = result {
+        eprintln!("xtask: error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+/// The secret dev tokens are signed with: BETTER_AUTH_SECRET, else one
+/// generated once per checkout and kept in .dev/ (git-ignored).
+fn dev_secret(root: &Path) -> anyhow::Result<String> {
+    if let Ok(secret) = std::env::var("BETTER_AUTH_SECRET") {
+        if !secret.is_empty() {
+            return Ok(secret);
+        }
+    }
+    let path = root.join(".dev/auth-secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(secret.trim().to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::create_dir_all(root.join(".dev"))?;
+    std::fs::write(&path, &secret)?;
+    Ok(secret)
+}
+
+fn dev() -> anyhow::Result<()> {
+    let root = project_root();
+    let (url, cluster) = match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            eprintln!("xtask: DATABASE_URL not set; using the project-local PostgreSQL in .dev/postgres");
+            let cluster = Cluster::project_local(&root.join(".dev/postgres"), DEV_PG_PORT)?;
+            block_on(cluster.ensure_database("tasks"))?;
+            (cluster.url("tasks"), Some(cluster))
+        }
+    };
+    let applied = block_on(migrate::run(&url))?;
+    eprintln!("xtask: migrations applied now: {applied:?}");
+    let secret = dev_secret(&root)?;
+    let lambda_dir = tools::cargo_lambda(&root)?;
+
+    // Build first so the first request does not wait for a compile.
+    tools::run(Command::new("cargo").current_dir(&root).args(["build", "--bins"]).args(function_packages()))?;
+
+    let token = token::mint(&secret, "dev-user", TOKEN_LIFETIME);
+    println!("\nDev token for user 'dev-user' (valid 24 h; `cargo xtask token --user NAME` for others):\n\n{token}\n");
+    println!("Try it:\n\n  curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    -d '{{\"title\":\"Buy milk\"}}' http://localhost:{DEV_HTTP_PORT}/api/dev-user/tasks\n");
+    println!("  curl -s -H 'Authorization: Bearer {token}' http://localhost:{DEV_HTTP_PORT}/api/dev-user/tasks\n");
+
+    // Ctrl-C reaches cargo lambda watch too; we only wait for it to exit, then
+    // stop the database we started.
+    ctrlc::set_handler(|| {}).context("installing the Ctrl-C handler")?;
+    let status = Command::new("cargo")
+        .current_dir(&root)
+        .env("PATH", tools::path_with(lambda_dir.as_deref()))
+        .env("DATABASE_URL", &url)
+        .env("BETTER_AUTH_SECRET", &secret)
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .args(["lambda", "watch", "-A", "127.0.0.1", "-P"])
+        .arg(DEV_HTTP_PORT.to_string())
+        .status()
+        .context("starting cargo lambda watch")?;
+    if let Some(cluster) = cluster {
+        eprintln!("xtask: stopping the project-local PostgreSQL");
+        cluster.stop();
+    }
+    if !status.success() {
+        bail!("cargo lambda watch exited with {status}");
+    }
+    Ok(())
+}
+
+fn function_packages() -> Vec<String> {
+    shared::Endpoint::ALL
+        .iter()
+        .flat_map(|e| ["-p".to_owned(), e.name().to_owned()])
+        .collect()
+}
+
+fn test() -> anyhow::Result<()> {
+    let root = project_root();
+    let cargo = |args: &[&str]| tools::run(Command::new("cargo").current_dir(&root).args(args));
+    cargo(&["fmt", "--all", "--", "--check"]).context("cargo fmt found unformatted code; run `cargo fmt`")?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    let lambda_dir = tools::cargo_lambda(&root)?;
+    // The end-to-end test starts `cargo lambda watch`, which builds on the first
+    // request: have the binaries ready.
+    cargo(&["build", "--workspace", "--bins"])?;
+
+    let cluster = Cluster::throwaway()?;
+    block_on(cluster.ensure_database("tasks_test"))?;
+    let url = cluster.url("tasks_test");
+    block_on(migrate::run(&url))?;
+    eprintln!("xtask: throwaway PostgreSQL on port {} migrated", cluster.port());
+
+    let mut runner = Command::new("cargo");
+    runner
+        .current_dir(&root)
+        .env("TEST_DATABASE_URL", &url)
+        .env("PATH", tools::path_with(lambda_dir.as_deref()));
+    if has_nextest() {
+        runner.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        runner.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    let result = tools::run(&mut runner);
+    drop(cluster);
+    result
+}
+
+fn has_nextest() -> bool {
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn migrate_command() -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL").context("DATABASE_URL must be set")?;
+    let applied = block_on(migrate::run(&url))?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+fn token_command(args: &[String]) -> anyhow::Result<()> {
+    let user = match args {
+        [flag, user] if flag == "--user" => user,
+        _ => bail!("usage: cargo xtask token --user ID"),
+    };
+    let secret = dev_secret(&project_root())?;
+    println!("{}", token::mint(&secret, user, TOKEN_LIFETIME));
+    Ok(())
+}

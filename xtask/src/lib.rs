@@ -1,0 +1,25 @@
+//! Project automation behind `cargo xtask`, also used by the integration tests
+//! (they live in `xtask/tests/` so they can share this code).
+
+pub mod migrate;
+pub mod postgres;
+pub mod token;
+pub mod tools;
+
+use std::path::PathBuf;
+
+/// The workspace root (this crate sits one level below it).
+pub fn project_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Runs a future to completion on a fresh current-thread runtime, for the
+/// synchronous command-line code.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
+}

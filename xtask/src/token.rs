@@ -1,0 +1,26 @@
+//! Development tokens: HS256 JWTs signed with `BETTER_AUTH_SECRET`, shaped like
+//! the ones a Better Auth server issues.
+
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::json;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub fn mint(secret: &str, user_id: &str, valid_for: Duration) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let claims = json!({
+        "sub": user_id,
+        "name": user_id,
+        "email": format!("{user_id}@example.com"),
+        "iat": now,
+        "exp": now + valid_for.as_secs(),
+    });
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing cannot fail")
+}

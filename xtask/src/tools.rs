@@ -1,0 +1,60 @@
+//! External tools from PyPI, installed into the project-local `.venv` on
+//! first use so that a fresh machine needs no manual step.
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Pinned so local runs and CI use the same emulator.
+pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+    })
+}
+
+/// The directory holding `cargo-lambda`: PATH's, or `.venv/bin` after
+/// installing it there.
+pub fn cargo_lambda(root: &Path) -> anyhow::Result<Option<PathBuf>> {
+    let venv_bin = root.join(".venv/bin");
+    if venv_bin.join("cargo-lambda").is_file() {
+        return Ok(Some(venv_bin));
+    }
+    if on_path("cargo-lambda") {
+        return Ok(None);
+    }
+    pip_install(root, &[CARGO_LAMBDA])?;
+    Ok(Some(venv_bin))
+}
+
+fn pip_install(root: &Path, packages: &[&str]) -> anyhow::Result<()> {
+    let venv = root.join(".venv");
+    if !venv.join("bin/pip").is_file() {
+        eprintln!("xtask: creating {}", venv.display());
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    eprintln!("xtask: installing {} into .venv", packages.join(" "));
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(packages))
+}
+
+/// PATH with `dir` in front, for child processes.
+pub fn path_with(dir: Option<&Path>) -> std::ffi::OsString {
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = dir.into_iter().map(Path::to_path_buf).collect();
+    dirs.extend(std::env::split_paths(&current));
+    std::env::join_paths(dirs).unwrap_or(current)
+}
+
+/// Runs a command to completion, failing with its name if it fails.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("starting {command:?}"))?;
+    if !status.success() {
+        bail!("{:?} failed with {status}", command.get_program());
+    }
+    Ok(())
+}
