@@ -1,7 +1,6 @@
 //! `cargo xtask <command>`: see `cargo xtask help`.
 
 use anyhow::{bail, Context};
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use xtask::postgres::Cluster;
@@ -12,7 +11,8 @@ cargo xtask <command>
 
   dev                  serve every route on http://localhost:9000 with `cargo lambda watch`,
                        against DATABASE_URL or a project-local PostgreSQL (.dev/), migrated
-  test                 fmt, clippy, unit + integration + end-to-end tests on a throwaway PostgreSQL
+  test [FILTER...]     fmt, clippy, unit + integration + end-to-end tests on a throwaway PostgreSQL
+                       (FILTERs go to the test runner)
   migrate              apply migrations/ to DATABASE_URL
   token --user ID      print a dev token for ID (signed with BETTER_AUTH_SECRET or the dev secret)
 ";
@@ -25,7 +25,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev(),
-        Some("test") => test(),
+        Some("test") => test(&args[1..]),
         Some("migrate") => migrate_command(),
         Some("token") => token_command(&args[1..]),
         Some("help") | Some("--help") | None => {
@@ -40,25 +40,14 @@ fn main() {
     }
 }
 
-/// The secret dev tokens are signed with: BETTER_AUTH_SECRET, else one
-/// generated once per checkout and kept in .dev/ (git-ignored).
-fn dev_secret(root: &Path) -> anyhow::Result<String> {
-    if let Ok(secret) = std::env::var("BETTER_AUTH_SECRET") {
-        if !secret.is_empty() {
-            return Ok(secret);
-        }
-    }
-    let path = root.join(".dev/auth-secret");
-    if let Ok(secret) = std::fs::read_to_string(&path) {
-        return Ok(secret.trim().to_owned());
-    }
-    let mut bytes = [0u8; 32];
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::create_dir_all(root.join(".dev"))?;
-    std::fs::write(&path, &secret)?;
-    Ok(secret)
+/// The secret dev tokens are signed with: BETTER_AUTH_SECRET, else the
+/// well-known local one that the tokens in events/ are signed with, so
+/// `cargo lambda invoke --data-file events/...` works against `cargo xtask dev`.
+fn dev_secret() -> String {
+    std::env::var("BETTER_AUTH_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| token::LOCAL_DEV_SECRET.to_owned())
 }
 
 fn dev() -> anyhow::Result<()> {
@@ -66,7 +55,9 @@ fn dev() -> anyhow::Result<()> {
     let (url, cluster) = match std::env::var("DATABASE_URL") {
         Ok(url) if !url.is_empty() => (url, None),
         _ => {
-            eprintln!("xtask: DATABASE_URL not set; using the project-local PostgreSQL in .dev/postgres");
+            eprintln!(
+                "xtask: DATABASE_URL not set; using the project-local PostgreSQL in .dev/postgres"
+            );
             let cluster = Cluster::project_local(&root.join(".dev/postgres"), DEV_PG_PORT)?;
             block_on(cluster.ensure_database("tasks"))?;
             (cluster.url("tasks"), Some(cluster))
@@ -74,11 +65,16 @@ fn dev() -> anyhow::Result<()> {
     };
     let applied = block_on(migrate::run(&url))?;
     eprintln!("xtask: migrations applied now: {applied:?}");
-    let secret = dev_secret(&root)?;
+    let secret = dev_secret();
     let lambda_dir = tools::cargo_lambda(&root)?;
 
     // Build first so the first request does not wait for a compile.
-    tools::run(Command::new("cargo").current_dir(&root).args(["build", "--bins"]).args(function_packages()))?;
+    tools::run(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args(["build", "--bins"])
+            .args(function_packages()),
+    )?;
 
     let token = token::mint(&secret, "dev-user", TOKEN_LIFETIME);
     println!("\nDev token for user 'dev-user' (valid 24 h; `cargo xtask token --user NAME` for others):\n\n{token}\n");
@@ -93,7 +89,10 @@ fn dev() -> anyhow::Result<()> {
         .env("PATH", tools::path_with(lambda_dir.as_deref()))
         .env("DATABASE_URL", &url)
         .env("BETTER_AUTH_SECRET", &secret)
-        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .args(["lambda", "watch", "-A", "127.0.0.1", "-P"])
         .arg(DEV_HTTP_PORT.to_string())
         .status()
@@ -115,11 +114,19 @@ fn function_packages() -> Vec<String> {
         .collect()
 }
 
-fn test() -> anyhow::Result<()> {
+fn test(filters: &[String]) -> anyhow::Result<()> {
     let root = project_root();
     let cargo = |args: &[&str]| tools::run(Command::new("cargo").current_dir(&root).args(args));
-    cargo(&["fmt", "--all", "--", "--check"]).context("cargo fmt found unformatted code; run `cargo fmt`")?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&["fmt", "--all", "--", "--check"])
+        .context("cargo fmt found unformatted code; run `cargo fmt`")?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     let lambda_dir = tools::cargo_lambda(&root)?;
     // The end-to-end test starts `cargo lambda watch`, which builds on the first
     // request: have the binaries ready.
@@ -129,18 +136,23 @@ fn test() -> anyhow::Result<()> {
     block_on(cluster.ensure_database("tasks_test"))?;
     let url = cluster.url("tasks_test");
     block_on(migrate::run(&url))?;
-    eprintln!("xtask: throwaway PostgreSQL on port {} migrated", cluster.port());
+    eprintln!(
+        "xtask: throwaway PostgreSQL on port {} migrated",
+        cluster.port()
+    );
 
     let mut runner = Command::new("cargo");
     runner
         .current_dir(&root)
         .env("TEST_DATABASE_URL", &url)
+        .env("TEST_DATABASE_LOG", cluster.log_path())
         .env("PATH", tools::path_with(lambda_dir.as_deref()));
     if has_nextest() {
         runner.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
     } else {
         runner.args(["test", "--workspace", "--no-fail-fast"]);
     }
+    runner.args(filters);
     let result = tools::run(&mut runner);
     drop(cluster);
     result
@@ -171,7 +183,7 @@ fn token_command(args: &[String]) -> anyhow::Result<()> {
         [flag, user] if flag == "--user" => user,
         _ => bail!("usage: cargo xtask token --user ID"),
     };
-    let secret = dev_secret(&project_root())?;
+    let secret = dev_secret();
     println!("{}", token::mint(&secret, user, TOKEN_LIFETIME));
     Ok(())
 }

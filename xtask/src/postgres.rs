@@ -59,15 +59,21 @@ impl Cluster {
                 .arg(&cluster.dir)
                 .status()?;
             if !status.success() {
-                bail!("could not give {} to the postgres user", cluster.dir.display());
+                bail!(
+                    "could not give {} to the postgres user",
+                    cluster.dir.display()
+                );
             }
         }
         let data = cluster.data();
         let mut initdb = cluster.command("initdb");
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]);
+        initdb.arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        ]);
         if throwaway {
             initdb.arg("--no-sync");
         }
@@ -94,6 +100,9 @@ impl Cluster {
         if self.throwaway {
             // Durability is pointless for a database removed after the run.
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            // Every statement, tagged with the client's application_name: the
+            // tests count what each request sends from this log.
+            options.push_str(" -c log_statement=all -c log_line_prefix='%a|'");
         }
         let mut start = self.command("pg_ctl");
         start
@@ -120,6 +129,11 @@ impl Cluster {
         let _ = stop.output();
     }
 
+    /// The server's log (stderr), where a throwaway server logs every statement.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("server.log")
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -134,9 +148,10 @@ impl Cluster {
 
     /// Creates `name` unless it exists.
     pub async fn ensure_database(&self, name: &str) -> anyhow::Result<()> {
-        let (client, connection) = tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
-            .await
-            .context("connecting to the local PostgreSQL")?;
+        let (client, connection) =
+            tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
+                .await
+                .context("connecting to the local PostgreSQL")?;
         let connection = tokio::spawn(connection);
         let exists = client
             .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])

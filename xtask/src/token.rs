@@ -5,6 +5,10 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// Signs local tokens when BETTER_AUTH_SECRET is unset. Public on purpose:
+/// it only ever guards a database on the developer's own machine.
+pub const LOCAL_DEV_SECRET: &str = "local-development-secret-not-for-production";
+
 pub fn mint(secret: &str, user_id: &str, valid_for: Duration) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -9,9 +9,8 @@ use std::process::Command;
 pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// The directory holding `cargo-lambda`: PATH's, or `.venv/bin` after

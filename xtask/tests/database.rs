@@ -1,0 +1,168 @@
+//! The connection an instance holds: one statement per warm request, a 503
+//! when the database is unreachable, and a reconnect after the connection broke.
+
+mod support;
+
+use serde_json::json;
+use shared::Endpoint;
+use std::time::Duration;
+use support::*;
+
+/// Statements the server logged for one application_name (the throwaway
+/// server started by `cargo xtask test` logs every statement, tagged with it).
+fn statements_logged_for(application: &str) -> usize {
+    let path = std::env::var("TEST_DATABASE_LOG")
+        .expect("TEST_DATABASE_LOG is not set: run the tests with `cargo xtask test`");
+    let log = std::fs::read_to_string(path).unwrap();
+    let prefix = format!("{application}|");
+    log.lines()
+        .filter(|line| line.starts_with(&prefix))
+        .filter(|line| line.contains("LOG:  execute") || line.contains("LOG:  statement:"))
+        .count()
+}
+
+async fn settled_count(application: &str) -> usize {
+    // The server writes its log asynchronously to us: wait until it stops growing.
+    let mut last = statements_logged_for(application);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = statements_logged_for(application);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[tokio::test]
+async fn every_warm_request_is_exactly_one_statement() {
+    let application = unique("one-statement");
+    let url = format!("{}&application_name={application}", database_url());
+    let app = app_for(&url).await;
+    let user = User::new("counted");
+    let id = create(&app, &user, "warm-up").await["id"].clone();
+
+    let calls: Vec<(Endpoint, Call)> = vec![
+        (
+            ListTasks,
+            Call::new(ListTasks)
+                .user(&user)
+                .query("status", "pending")
+                .query("q", "warm"),
+        ),
+        (
+            CreateTask,
+            Call::new(CreateTask)
+                .user(&user)
+                .json(json!({"title": "counted"})),
+        ),
+        (GetTask, Call::new(GetTask).user(&user).id(id.clone())),
+        (
+            UpdateTask,
+            Call::new(UpdateTask)
+                .user(&user)
+                .id(id.clone())
+                .json(json!({"title": "u"})),
+        ),
+        (
+            CompleteTask,
+            Call::new(CompleteTask).user(&user).id(id.clone()),
+        ),
+        (DeleteTask, Call::new(DeleteTask).user(&user).id(id.clone())),
+    ];
+    for (endpoint, call) in calls {
+        let before = settled_count(&application).await;
+        let reply = call.send(&app).await;
+        assert!(
+            reply.status < 300,
+            "{} -> {}",
+            endpoint.name(),
+            reply.status
+        );
+        let after = settled_count(&application).await;
+        assert_eq!(
+            after - before,
+            1,
+            "{} ran {} statements",
+            endpoint.name(),
+            after - before
+        );
+    }
+    // A rejected request runs none.
+    let before = settled_count(&application).await;
+    Call::new(CreateTask)
+        .user(&user)
+        .json(json!({"title": ""}))
+        .send(&app)
+        .await
+        .problem(400);
+    Call::new(GetTask)
+        .user(&user)
+        .id("abc")
+        .send(&app)
+        .await
+        .problem(400);
+    assert_eq!(settled_count(&application).await, before);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_503_with_retry_after_on_every_endpoint() {
+    let port = xtask::postgres::free_port().unwrap(); // nothing listens there
+    let app = app_for(&format!(
+        "postgres://postgres@127.0.0.1:{port}/tasks?sslmode=disable"
+    ))
+    .await;
+    let user = User::new("outage");
+    for endpoint in Endpoint::ALL {
+        let reply = Call::new(endpoint)
+            .user(&user)
+            .id(1)
+            .json(json!({"title": "t"}))
+            .send(&app)
+            .await;
+        let problem = reply.problem(503);
+        assert_eq!(reply.header("retry-after"), Some("1"));
+        assert!(!problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&port.to_string()));
+    }
+}
+
+#[tokio::test]
+async fn a_broken_connection_is_reopened_by_the_next_request() {
+    let application = unique("reconnect");
+    let url = format!("{}&application_name={application}", database_url());
+    let app = app_for(&url).await;
+    let user = User::new("reconnect");
+    let id = create(&app, &user, "survives").await["id"].clone();
+
+    let killed = sql()
+        .await
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&application],
+        )
+        .await
+        .unwrap();
+    assert_eq!(killed.len(), 1, "the instance holds exactly one connection");
+    // Between invocations the connection task sees the server hang up.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let reply = Call::new(GetTask).user(&user).id(id).send(&app).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let connections = sql()
+        .await
+        .query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = $1",
+            &[&application],
+        )
+        .await
+        .unwrap();
+    assert_eq!(connections.len(), 1);
+}

@@ -1,0 +1,309 @@
+//! Shared by the integration tests: a real PostgreSQL (started by
+//! `cargo xtask test`), the events of `events/` turned into requests, and
+//! helpers to look at the database behind the API's back.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use lambda_http::http::HeaderMap;
+use serde_json::{json, Map, Value};
+use shared::config::{AuthConfig, Config, DatabaseConfig};
+use shared::{App, Endpoint};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+pub use shared::Endpoint::*;
+
+pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
+
+pub fn database_url() -> String {
+    std::env::var("TEST_DATABASE_URL").expect(
+        "TEST_DATABASE_URL is not set: run the tests with `cargo xtask test`, \
+         which starts and migrates a throwaway PostgreSQL",
+    )
+}
+
+pub fn config_for(url: &str) -> Config {
+    Config {
+        database: DatabaseConfig {
+            url: url.to_owned(),
+            connect_timeout: Duration::from_secs(2),
+            query_timeout: Duration::from_secs(5),
+        },
+        auth: AuthConfig {
+            secret: SECRET.to_owned(),
+            issuer: None,
+            audience: None,
+        },
+    }
+}
+
+/// An instance's state as a cold start builds it, connected to the test database.
+pub async fn app() -> App {
+    app_for(&database_url()).await
+}
+
+pub async fn app_for(url: &str) -> App {
+    let app = App::new(&config_for(url)).expect("valid test configuration");
+    app.db.warm_up().await;
+    app
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{nanos}-{n}", std::process::id())
+}
+
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+impl User {
+    pub fn new(prefix: &str) -> Self {
+        let id = unique(prefix);
+        let token = xtask::token::mint(SECRET, &id, Duration::from_secs(600));
+        Self { id, token }
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Any claims, signed with `key` (HS256).
+pub fn sign_with(key: &str, claims: Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// `events/<function>.json`, as committed.
+pub fn event_file(endpoint: Endpoint) -> Value {
+    let path = xtask::project_root().join(format!("events/{}.json", endpoint.name()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+}
+
+/// One request to one endpoint, built from that function's event in `events/`.
+#[derive(Clone)]
+pub struct Call {
+    endpoint: Endpoint,
+    path_user: String,
+    id: Option<String>,
+    authorization: Option<String>,
+    body: Option<String>,
+    query: Vec<(String, String)>,
+}
+
+impl Call {
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            path_user: "nobody".into(),
+            id: None,
+            authorization: None,
+            body: None,
+            query: Vec::new(),
+        }
+    }
+
+    /// As `user`, on `user`'s own path.
+    pub fn user(mut self, user: &User) -> Self {
+        self.path_user = user.id.clone();
+        self.authorization = Some(format!("Bearer {}", user.token));
+        self
+    }
+
+    pub fn path_user(mut self, id: &str) -> Self {
+        self.path_user = id.to_owned();
+        self
+    }
+
+    pub fn authorization(mut self, value: Option<String>) -> Self {
+        self.authorization = value;
+        self
+    }
+
+    pub fn id(mut self, id: impl ToString) -> Self {
+        self.id = Some(id.to_string());
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body.to_string());
+        self
+    }
+
+    pub fn raw_body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The API Gateway HTTP API (payload 2.0) event for this call.
+    pub fn event(&self) -> Value {
+        let mut event = event_file(self.endpoint);
+
+        let mut raw_path = self.endpoint.route().replace("{user_id}", &self.path_user);
+        let mut params = Map::new();
+        params.insert("user_id".into(), json!(self.path_user));
+        if let Some(id) = &self.id {
+            raw_path = raw_path.replace("{id}", id);
+            params.insert("id".into(), json!(id));
+        }
+        event["rawPath"] = json!(raw_path);
+        event["requestContext"]["http"]["path"] = json!(raw_path);
+        event["pathParameters"] = Value::Object(params);
+
+        let headers = event["headers"].as_object_mut().unwrap();
+        match &self.authorization {
+            Some(value) => headers.insert("authorization".into(), json!(value)),
+            None => headers.remove("authorization"),
+        };
+        match &self.body {
+            Some(body) => event["body"] = json!(body),
+            None => {
+                event.as_object_mut().unwrap().remove("body");
+            }
+        }
+
+        // API Gateway joins repeated parameters with commas.
+        let raw_query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        event["rawQueryString"] = json!(raw_query.join("&"));
+        let mut joined: Map<String, Value> = Map::new();
+        for (k, v) in &self.query {
+            let value = match joined.get(k).and_then(Value::as_str) {
+                Some(previous) => format!("{previous},{v}"),
+                None => v.clone(),
+            };
+            joined.insert(k.clone(), json!(value));
+        }
+        if joined.is_empty() {
+            event
+                .as_object_mut()
+                .unwrap()
+                .remove("queryStringParameters");
+        } else {
+            event["queryStringParameters"] = Value::Object(joined);
+        }
+        event
+    }
+
+    pub async fn send(self, app: &App) -> Reply {
+        let request = lambda_http::request::from_str(&self.event().to_string())
+            .expect("the event deserializes as lambda_http does in Lambda");
+        let response = self.endpoint.respond(app, request).await;
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.body().as_ref().to_vec(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn task_id(&self) -> i64 {
+        self.json()["id"].as_i64().expect("a task id")
+    }
+
+    /// Asserts an RFC 9457 problem with this status; returns its body.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        let body = self.json();
+        assert_eq!(body["status"], json!(status));
+        assert_eq!(body["type"], json!("about:blank"));
+        assert!(
+            body["title"].is_string() && body["detail"].is_string(),
+            "{body}"
+        );
+        body
+    }
+}
+
+/// A connection of the test's own, for looking at the tables directly.
+pub async fn sql() -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(&database_url(), tokio_postgres::NoTls)
+        .await
+        .expect("connecting to the test database");
+    tokio::spawn(connection);
+    client
+}
+
+/// Everything stored for these users (their users rows and tasks), as text:
+/// equal snapshots mean nothing changed.
+pub async fn snapshot(users: &[&str]) -> String {
+    let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+    let row = sql()
+        .await
+        .query_one(
+            "SELECT coalesce((SELECT json_agg(u ORDER BY u.id)::text FROM users u WHERE u.id = ANY($1)), '') \
+                 || '|' || \
+                    coalesce((SELECT json_agg(t ORDER BY t.id)::text FROM tasks t WHERE t.user_id = ANY($1)), '')",
+            &[&users],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+/// Creates a task for `user` through the API and returns its JSON.
+pub async fn create(app: &App, user: &User, title: &str) -> Value {
+    let reply = Call::new(CreateTask)
+        .user(user)
+        .json(json!({ "title": title }))
+        .send(app)
+        .await;
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()
+}
