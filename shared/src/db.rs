@@ -190,7 +190,12 @@ where
 fn classify(error: tokio_postgres::Error) -> DbError {
     let Some(db) = error.as_db_error() else {
         // I/O, TLS, protocol or closed-connection errors: the server is gone.
-        return DbError::Unavailable(error.to_string());
+        // The driver's own message is generic; the cause says what happened.
+        let reason = match std::error::Error::source(&error) {
+            Some(cause) => format!("{error}: {cause}"),
+            None => error.to_string(),
+        };
+        return DbError::Unavailable(reason);
     };
     let code = db.code();
     let transient = code.code().starts_with("08") // connection exception

@@ -389,6 +389,16 @@ mod tests {
     }
 
     #[test]
+    fn null_means_absent_in_a_replacement() {
+        let put = TaskReplacement::from_json(
+            br#"{"title": "t", "description": null, "completed": null}"#,
+        )
+        .unwrap();
+        assert_eq!((put.description, put.completed), (None, None));
+        assert!(TaskReplacement::from_json(br#"{"title": null}"#).is_err());
+    }
+
+    #[test]
     fn server_owned_and_unknown_fields_are_ignored() {
         let body = br#"{"id": 9, "user_id": "x", "created_at": 1, "title": "t", "extra": true}"#;
         assert_eq!(NewTask::from_json(body).unwrap().title, "t");
@@ -411,6 +421,10 @@ mod tests {
         assert_eq!(
             CompletionChange::from_json(br#"{"completed": false}"#).unwrap(),
             CompletionChange::Set(false)
+        );
+        assert_eq!(
+            CompletionChange::from_json(br#"{"completed": null}"#).unwrap(),
+            CompletionChange::Toggle
         );
         assert!(CompletionChange::from_json(br#"{"completed": 1}"#).is_err());
         assert!(CompletionChange::from_json(b"true").is_err());
