@@ -61,6 +61,18 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// What a cold start uses: the environment, with the values of the
+    /// Secrets Manager secret named by `DATABASE_SECRET_ARN` taking precedence.
+    pub async fn load() -> Result<Self, ConfigError> {
+        let secret = crate::secrets::load_from_env().await?;
+        Self::from_lookup(|name| {
+            secret
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        })
+    }
+
     /// Reads through `lookup` so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // An empty variable is a deployment mistake, not a value: treat it as unset.

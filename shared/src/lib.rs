@@ -11,6 +11,7 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod runtime;
+pub mod secrets;
 pub mod tasks;
 
 pub use app::App;

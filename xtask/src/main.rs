@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: see `cargo xtask help`.
 
 use anyhow::{bail, Context};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use xtask::postgres::Cluster;
@@ -14,6 +15,7 @@ cargo xtask <command>
   test [FILTER...]     fmt, clippy, unit + integration + end-to-end tests on a throwaway PostgreSQL
                        (FILTERs go to the test runner)
   migrate              apply migrations/ to DATABASE_URL
+  package              release arm64 zips of the six functions (as `sam build` makes them), with sizes
   token --user ID      print a dev token for ID (signed with BETTER_AUTH_SECRET or the dev secret)
 ";
 
@@ -27,6 +29,7 @@ fn main() {
         Some("dev") => dev(),
         Some("test") => test(&args[1..]),
         Some("migrate") => migrate_command(),
+        Some("package") => package(),
         Some("token") => token_command(&args[1..]),
         Some("help") | Some("--help") | None => {
             print!("{HELP}");
@@ -107,6 +110,49 @@ fn dev() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `sam build` deploys, built the same way: `cargo lambda build --release
+/// --arm64`, zipped, with the features the template's build enables.
+fn package() -> anyhow::Result<()> {
+    let root = project_root();
+    let lambda_dir = tools::cargo_lambda(&root)?;
+    tools::ensure_rust_target("aarch64-unknown-linux-gnu")?;
+    tools::run(
+        Command::new("cargo")
+            .current_dir(&root)
+            .env("PATH", tools::path_with(lambda_dir.as_deref()))
+            .args([
+                "lambda",
+                "build",
+                "--release",
+                "--arm64",
+                "--output-format",
+                "zip",
+            ])
+            .args(function_packages()),
+    )?;
+    println!("\n{:<16} {:>12}", "function", "zip bytes");
+    let mut over = Vec::new();
+    for endpoint in shared::Endpoint::ALL {
+        let zip = root.join(format!("target/lambda/{}/bootstrap.zip", endpoint.name()));
+        let bytes = std::fs::metadata(&zip)
+            .with_context(|| format!("{} was not built", zip.display()))?
+            .len();
+        println!(
+            "{:<16} {:>12} ({:.2} MiB)",
+            endpoint.name(),
+            bytes,
+            bytes as f64 / 1048576.0
+        );
+        if bytes >= 2 * 1024 * 1024 {
+            over.push(endpoint.name());
+        }
+    }
+    if !over.is_empty() {
+        bail!("over the 2 MiB budget: {}", over.join(", "));
+    }
+    Ok(())
+}
+
 fn function_packages() -> Vec<String> {
     shared::Endpoint::ALL
         .iter()
@@ -128,8 +174,22 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
         "warnings",
     ])?;
     let lambda_dir = tools::cargo_lambda(&root)?;
-    // The end-to-end test starts `cargo lambda watch`, which builds on the first
-    // request: have the binaries ready.
+    sam_validate(&root)?;
+    tools::venv_tool(&root, "moto_server", &[tools::MOTO])?;
+    // The secrets test runs a function binary built as the template builds it,
+    // with secrets-manager; it gets its own copy, because the end-to-end test's
+    // `cargo lambda watch` rebuilds target/debug/* without the feature. That
+    // plain build comes last, so the emulator finds the binaries ready.
+    cargo(&[
+        "build",
+        "-p",
+        "get-task",
+        "--features",
+        "get-task/secrets-manager",
+    ])?;
+    let with_secrets = root.join("target/xtask/get-task-with-secrets-manager");
+    std::fs::create_dir_all(root.join("target/xtask"))?;
+    std::fs::copy(root.join("target/debug/get-task"), &with_secrets)?;
     cargo(&["build", "--workspace", "--bins"])?;
 
     let cluster = Cluster::throwaway()?;
@@ -146,6 +206,7 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
         .current_dir(&root)
         .env("TEST_DATABASE_URL", &url)
         .env("TEST_DATABASE_LOG", cluster.log_path())
+        .env("TEST_FUNCTION_WITH_SECRETS", &with_secrets)
         .env("PATH", tools::path_with(lambda_dir.as_deref()));
     if has_nextest() {
         runner.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -156,6 +217,21 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     let result = tools::run(&mut runner);
     drop(cluster);
     result
+}
+
+/// `sam validate --lint` (cfn-lint included) on template.yaml, offline: a
+/// fixed region, telemetry off, no credentials needed.
+fn sam_validate(root: &Path) -> anyhow::Result<()> {
+    let bin = tools::venv_tool(root, "sam", &[tools::SAM_CLI])?;
+    tools::run(
+        Command::new(bin.join("sam"))
+            .current_dir(root)
+            .args(["validate", "--lint", "--template-file", "template.yaml"])
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_REGION", "us-east-1"),
+    )
+    .context("sam validate --lint found problems in template.yaml")
 }
 
 fn has_nextest() -> bool {

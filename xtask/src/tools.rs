@@ -5,8 +5,11 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Pinned so local runs and CI use the same emulator.
+/// Pinned so local runs and CI use the same versions.
 pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
+pub const SAM_CLI: &str = "aws-sam-cli==1.170.0";
+/// A local AWS (Secrets Manager) for the tests.
+pub const MOTO: &str = "moto[server]==5.2.5";
 
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
@@ -37,6 +40,31 @@ fn pip_install(root: &Path, packages: &[&str]) -> anyhow::Result<()> {
     run(Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
         .args(packages))
+}
+
+/// `.venv/bin`, after installing `packages` there unless `binary` already is.
+pub fn venv_tool(root: &Path, binary: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
+    let venv_bin = root.join(".venv/bin");
+    if !venv_bin.join(binary).is_file() {
+        pip_install(root, packages)?;
+    }
+    Ok(venv_bin)
+}
+
+/// Adds a Rust target through rustup when it is missing (cross-compiling for
+/// arm64 needs its standard library).
+pub fn ensure_rust_target(target: &str) -> anyhow::Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the arm64 target")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|t| t.trim() == target)
+    {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", target]))
 }
 
 /// PATH with `dir` in front, for child processes.

@@ -1,0 +1,139 @@
+//! DATABASE_URL and BETTER_AUTH_SECRET from Secrets Manager, against a local
+//! Secrets Manager (moto's server, installed into .venv by `cargo xtask test`).
+
+mod support;
+
+use serde_json::json;
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct LocalAws {
+    child: Child,
+    endpoint: String,
+}
+
+impl LocalAws {
+    fn start() -> Self {
+        let port = xtask::postgres::free_port().unwrap();
+        let venv = xtask::project_root().join(".venv/bin/moto_server");
+        let program = if venv.is_file() {
+            venv
+        } else {
+            PathBuf::from("moto_server")
+        };
+        let child = Command::new(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server is installed by `cargo xtask test`");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Creates a secret through the Secrets Manager JSON protocol; returns its ARN.
+    fn create_secret(&self, name: &str, value: &str) -> String {
+        let response = ureq::post(&self.endpoint)
+            .set("X-Amz-Target", "secretsmanager.CreateSecret")
+            .set("Content-Type", "application/x-amz-json-1.1")
+            .set(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20261124/us-east-1/secretsmanager/aws4_request, \
+                 SignedHeaders=host, Signature=0",
+            )
+            .send_string(&json!({"Name": name, "SecretString": value}).to_string())
+            .expect("CreateSecret");
+        let body: serde_json::Value =
+            serde_json::from_str(&response.into_string().unwrap()).unwrap();
+        body["ARN"].as_str().unwrap().to_owned()
+    }
+
+    /// The variables an SDK client needs to talk to this server.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+}
+
+impl Drop for LocalAws {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_secret_supplies_the_database_url_and_auth_secret() {
+    let aws = LocalAws::start();
+    let arn = aws.create_secret(
+        &support::unique("task-api"),
+        &json!({"DATABASE_URL": support::database_url(), "BETTER_AUTH_SECRET": "from-the-secret"})
+            .to_string(),
+    );
+    // nextest runs each test in its own process, so this environment is ours.
+    for (name, value) in aws.env() {
+        std::env::set_var(name, value);
+    }
+    std::env::set_var("DATABASE_SECRET_ARN", &arn);
+    std::env::set_var("DATABASE_URL", "");
+    std::env::set_var("BETTER_AUTH_SECRET", "");
+
+    let config = shared::config::Config::load()
+        .await
+        .expect("config from the secret");
+    assert_eq!(config.database.url, support::database_url());
+    assert_eq!(config.auth.secret, "from-the-secret");
+}
+
+/// Runs a real function binary far enough to initialise; returns (exit code, stdout).
+fn run_function_init(env: &[(&str, String)]) -> (Option<i32>, String) {
+    let binary = std::env::var("TEST_FUNCTION_WITH_SECRETS")
+        .expect("TEST_FUNCTION_WITH_SECRETS is set by `cargo xtask test`");
+    let output = Command::new(binary)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("a function binary built with secrets-manager");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_missing_secret_fails_init_with_one_clear_log_line() {
+    let aws = LocalAws::start();
+    let mut env = aws.env();
+    env.push((
+        "DATABASE_SECRET_ARN",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist-AbCdEf".into(),
+    ));
+    let (code, stdout) = run_function_init(&env);
+    assert_eq!(code, Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(line["level"], json!("ERROR"));
+    assert_eq!(line["message"], json!("init failed"));
+    let error = line["error"].as_str().unwrap();
+    assert!(
+        error.contains("DATABASE_SECRET_ARN") && error.contains("could not be read"),
+        "{error}"
+    );
+    assert!(error.contains("ResourceNotFound"), "{error}");
+}
