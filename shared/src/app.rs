@@ -2,7 +2,7 @@
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::db::{Database, DbError};
+use crate::db::Database;
 
 pub struct App {
     pub auth: Authenticator,
@@ -10,11 +10,18 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the state without touching the network; see [`Database::warm_up`].
-    pub fn new(config: &Config) -> Result<Self, DbError> {
+    /// Builds the state without touching the network; see [`App::warm_up`].
+    pub fn new(config: &Config) -> Result<Self, String> {
         Ok(Self {
-            auth: Authenticator::new(&config.auth),
-            db: Database::new(&config.database)?,
+            auth: Authenticator::new(&config.auth)?,
+            db: Database::new(&config.database).map_err(|e| e.to_string())?,
         })
+    }
+
+    /// Cold-start network work: the database connection and a remote JWKS.
+    /// Neither failing is fatal; requests answer 503 until they recover.
+    pub async fn warm_up(&self) {
+        self.db.warm_up().await;
+        self.auth.warm_up().await;
     }
 }

@@ -10,10 +10,16 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
-/// What a token must satisfy. Secrets are kept out of `Debug` output.
-#[derive(Clone)]
+/// Where verification keys come from and what a token must satisfy. Secrets
+/// are kept out of `Debug` output.
+#[derive(Clone, Default)]
 pub struct AuthConfig {
-    pub secret: String,
+    /// `BETTER_AUTH_SECRET`: enables HS256.
+    pub secret: Option<String>,
+    /// `JWT_JWKS`: an inline JWKS document (EdDSA, ES256, RS256 keys).
+    pub jwks: Option<String>,
+    /// `JWT_JWKS_URL`: where to fetch the JWKS.
+    pub jwks_url: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
 }
@@ -21,7 +27,9 @@ pub struct AuthConfig {
 impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthConfig")
-            .field("secret", &"<redacted>")
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("jwks", &self.jwks.as_ref().map(|_| "<inline>"))
+            .field("jwks_url", &self.jwks_url)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish()
@@ -95,10 +103,20 @@ impl Config {
                 connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT)?,
                 query_timeout: millis("DATABASE_QUERY_TIMEOUT_MS", DEFAULT_QUERY_TIMEOUT)?,
             },
-            auth: AuthConfig {
-                secret: required("BETTER_AUTH_SECRET")?,
-                issuer: get("JWT_ISSUER"),
-                audience: get("JWT_AUDIENCE"),
+            auth: {
+                let auth = AuthConfig {
+                    secret: get("BETTER_AUTH_SECRET"),
+                    jwks: get("JWT_JWKS"),
+                    jwks_url: get("JWT_JWKS_URL"),
+                    issuer: get("JWT_ISSUER"),
+                    audience: get("JWT_AUDIENCE"),
+                };
+                if auth.secret.is_none() && auth.jwks.is_none() && auth.jwks_url.is_none() {
+                    return Err(ConfigError::Missing(
+                        "BETTER_AUTH_SECRET (or JWT_JWKS / JWT_JWKS_URL)",
+                    ));
+                }
+                auth
             },
         })
     }
@@ -129,8 +147,14 @@ mod tests {
                 ("BETTER_AUTH_SECRET", " ")
             ])
             .unwrap_err(),
-            ConfigError::Missing("BETTER_AUTH_SECRET")
+            ConfigError::Missing("BETTER_AUTH_SECRET (or JWT_JWKS / JWT_JWKS_URL)")
         );
+        let jwks_only = config(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("JWT_JWKS_URL", "https://a/jwks"),
+        ])
+        .unwrap();
+        assert_eq!(jwks_only.auth.secret, None);
     }
 
     #[test]

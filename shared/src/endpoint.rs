@@ -88,7 +88,7 @@ impl Endpoint {
         request: &Request,
         trace: &mut Trace,
     ) -> Result<Reply, ApiError> {
-        let principal = app.auth.authenticate(request.headers())?;
+        let principal = app.auth.authenticate(request.headers()).await?;
         trace.user_id = Some(principal.user_id.clone());
         let path = PathParams::of(request)?;
         if path.user_id != principal.user_id {

@@ -42,6 +42,10 @@ pub enum ApiError {
     /// is logged, never sent: it can name hosts.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The token's verification keys (a remote JWKS) could not be fetched:
+    /// the server's problem, so 503 rather than 401.
+    #[error("token keys unavailable: {0}")]
+    KeysUnavailable(String),
     /// A bug. The reason is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -70,7 +74,7 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +84,9 @@ impl ApiError {
         match self {
             Self::Unavailable(_) => {
                 "the database is temporarily unavailable; retry shortly".to_owned()
+            }
+            Self::KeysUnavailable(_) => {
+                "the token verification keys are temporarily unavailable; retry shortly".to_owned()
             }
             Self::Internal(_) => "an unexpected error occurred".to_owned(),
             other => other.to_string(),
@@ -107,6 +114,7 @@ mod tests {
             (ApiError::NotFound, 404),
             (ApiError::PayloadTooLarge, 413),
             (ApiError::Unavailable("connect refused".into()), 503),
+            (ApiError::KeysUnavailable("jwks down".into()), 503),
             (ApiError::Internal("bug".into()), 500),
         ];
         for (error, status) in cases {

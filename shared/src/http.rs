@@ -149,7 +149,7 @@ pub fn problem(error: &ApiError) -> Response<Body> {
                 headers.insert(WWW_AUTHENTICATE, value);
             }
         }
-        ApiError::Unavailable(_) => {
+        ApiError::Unavailable(_) | ApiError::KeysUnavailable(_) => {
             headers.insert(RETRY_AFTER, RETRY_AFTER_SECS.into());
         }
         _ => {}

@@ -17,7 +17,7 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     let app = match Config::load()
         .await
         .map_err(|e| e.to_string())
-        .and_then(|config| App::new(&config).map_err(|e| e.to_string()))
+        .and_then(|config| App::new(&config))
     {
         Ok(app) => app,
         Err(reason) => {
@@ -27,7 +27,7 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
             std::process::exit(1);
         }
     };
-    app.db.warm_up().await;
+    app.warm_up().await;
     // Lives as long as the instance; leaking it lets every invocation borrow it.
     let app: &'static App = Box::leak(Box::new(app));
     lambda_http::run(service_fn(move |request: Request| async move {

@@ -8,32 +8,6 @@ use shared::Endpoint;
 use std::time::Duration;
 use support::*;
 
-/// Statements the server logged for one application_name (the throwaway
-/// server started by `cargo xtask test` logs every statement, tagged with it).
-fn statements_logged_for(application: &str) -> usize {
-    let path = std::env::var("TEST_DATABASE_LOG")
-        .expect("TEST_DATABASE_LOG is not set: run the tests with `cargo xtask test`");
-    let log = std::fs::read_to_string(path).unwrap();
-    let prefix = format!("{application}|");
-    log.lines()
-        .filter(|line| line.starts_with(&prefix))
-        .filter(|line| line.contains("LOG:  execute") || line.contains("LOG:  statement:"))
-        .count()
-}
-
-async fn settled_count(application: &str) -> usize {
-    // The server writes its log asynchronously to us: wait until it stops growing.
-    let mut last = statements_logged_for(application);
-    loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = statements_logged_for(application);
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
-}
-
 #[tokio::test]
 async fn every_warm_request_is_exactly_one_statement() {
     let application = unique("one-statement");

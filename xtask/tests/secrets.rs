@@ -96,7 +96,7 @@ async fn the_secret_supplies_the_database_url_and_auth_secret() {
         .await
         .expect("config from the secret");
     assert_eq!(config.database.url, support::database_url());
-    assert_eq!(config.auth.secret, "from-the-secret");
+    assert_eq!(config.auth.secret.as_deref(), Some("from-the-secret"));
 }
 
 /// Runs a real function binary far enough to initialise; returns (exit code, stdout).

@@ -29,9 +29,8 @@ pub fn config_for(url: &str) -> Config {
             query_timeout: Duration::from_secs(5),
         },
         auth: AuthConfig {
-            secret: SECRET.to_owned(),
-            issuer: None,
-            audience: None,
+            secret: Some(SECRET.to_owned()),
+            ..AuthConfig::default()
         },
     }
 }
@@ -42,8 +41,13 @@ pub async fn app() -> App {
 }
 
 pub async fn app_for(url: &str) -> App {
-    let app = App::new(&config_for(url)).expect("valid test configuration");
-    app.db.warm_up().await;
+    app_with(config_for(url)).await
+}
+
+/// An instance built from any configuration, warmed up as a cold start does.
+pub async fn app_with(config: Config) -> App {
+    let app = App::new(&config).expect("valid test configuration");
+    app.warm_up().await;
     app
 }
 
@@ -306,4 +310,39 @@ pub async fn create(app: &App, user: &User, title: &str) -> Value {
         String::from_utf8_lossy(&reply.body)
     );
     reply.json()
+}
+
+/// Statements the server logged for one application_name (the throwaway
+/// server started by `cargo xtask test` logs every statement, tagged with it).
+pub fn statements_logged_for(application: &str) -> usize {
+    let path = std::env::var("TEST_DATABASE_LOG")
+        .expect("TEST_DATABASE_LOG is not set: run the tests with `cargo xtask test`");
+    let log = std::fs::read_to_string(path).unwrap();
+    let prefix = format!("{application}|");
+    log.lines()
+        .filter(|line| line.starts_with(&prefix))
+        .filter(|line| line.contains("LOG:  execute") || line.contains("LOG:  statement:"))
+        .count()
+}
+
+pub async fn settled_count(application: &str) -> usize {
+    // The server writes its log asynchronously to us: wait until it stops growing.
+    let mut last = statements_logged_for(application);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = statements_logged_for(application);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// An instance whose connection is tagged with a fresh application_name, so
+/// its statements can be counted in the server log.
+pub async fn counted_app(config: Config) -> (App, String) {
+    let application = unique("counted");
+    let mut config = config;
+    config.database.url = format!("{}&application_name={application}", config.database.url);
+    (app_with(config).await, application)
 }

@@ -1,12 +1,16 @@
 //! Bearer-token authentication of Better Auth JWTs.
 //!
-//! The accepted algorithm comes from the configuration (HS256 with
-//! `BETTER_AUTH_SECRET`), never from the token's header, so `alg: none` and
-//! algorithm-confusion tokens fail signature validation like any forgery.
+//! The key, and with it the algorithm, is chosen by the server's configuration,
+//! never by the token: HS256 only with `BETTER_AUTH_SECRET`, EdDSA/ES256/RS256
+//! only with a key from the configured JWKS. `alg: none`, HS256 signed with a
+//! public key, and asymmetric tokens without a JWKS all fail here.
+
+mod jwks;
 
 use crate::config::AuthConfig;
 use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jwks::{Jwks, Lookup};
 use lambda_http::http::{header::AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 use serde_json::Value;
@@ -29,8 +33,10 @@ pub struct Principal {
 }
 
 pub struct Authenticator {
-    key: DecodingKey,
-    validation: Validation,
+    secret: Option<DecodingKey>,
+    jwks: Option<Jwks>,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 /// Claims are read loosely (as JSON values) so that a wrongly typed claim gives
@@ -45,17 +51,80 @@ struct Claims {
 }
 
 impl Authenticator {
-    pub fn new(config: &AuthConfig) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
+    /// Fails on an inline JWKS that does not parse; fetches nothing yet.
+    pub fn new(config: &AuthConfig) -> Result<Self, String> {
+        Ok(Self {
+            secret: config
+                .secret
+                .as_deref()
+                .map(|s| DecodingKey::from_secret(s.as_bytes())),
+            jwks: Jwks::new(config.jwks.as_deref(), config.jwks_url.as_deref())?,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+        })
+    }
+
+    /// Fetches a remote JWKS during init, so the first request need not.
+    pub async fn warm_up(&self) {
+        if let Some(jwks) = &self.jwks {
+            jwks.warm_up().await;
+        }
+    }
+
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+        let token = bearer_token(headers)?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| unauthorized("token header is malformed or names an unknown algorithm"))?;
+        // RFC 7515 §4.1.11: a recipient must reject critical extensions it does
+        // not understand, and this server understands none.
+        if header.crit.is_some() {
+            return Err(unauthorized(
+                "token has critical header parameters ('crit')",
+            ));
+        }
+        let key = self.key_for(header.alg, header.kid.as_deref()).await?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(header.alg))
+            .map_err(|e| unauthorized(describe(&e)))?;
+        principal_from(data.claims, now_secs())
+    }
+
+    async fn key_for(
+        &self,
+        algorithm: Algorithm,
+        kid: Option<&str>,
+    ) -> Result<DecodingKey, ApiError> {
+        if algorithm == Algorithm::HS256 {
+            return self
+                .secret
+                .clone()
+                .ok_or_else(|| unauthorized("HS256 tokens are not accepted here"));
+        }
+        if !jwks::ASYMMETRIC.contains(&algorithm) {
+            return Err(unauthorized("token algorithm is not accepted"));
+        }
+        let Some(jwks) = &self.jwks else {
+            return Err(unauthorized(
+                "asymmetric tokens are not accepted here (no JWKS configured)",
+            ));
+        };
+        match jwks.key(algorithm, kid).await {
+            Lookup::Found(key) => Ok(key),
+            Lookup::UnknownKey => Err(unauthorized("token key ('kid') is not in the JWKS")),
+            Lookup::Unavailable(reason) => Err(ApiError::KeysUnavailable(reason)),
+        }
+    }
+
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut validation = Validation::new(algorithm);
         validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;
         validation.validate_nbf = true;
         let mut required = vec!["exp"];
-        if let Some(issuer) = &config.issuer {
+        if let Some(issuer) = &self.issuer {
             validation.set_issuer(&[issuer]);
             required.push("iss");
         }
-        match &config.audience {
+        match &self.audience {
             Some(audience) => {
                 validation.set_audience(&[audience]);
                 required.push("aud");
@@ -65,17 +134,7 @@ impl Authenticator {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        Self {
-            key: DecodingKey::from_secret(config.secret.as_bytes()),
-            validation,
-        }
-    }
-
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
-        let token = bearer_token(headers)?;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| unauthorized(describe(&e)))?;
-        principal_from(data.claims, now_secs())
+        validation
     }
 }
 
@@ -191,10 +250,29 @@ mod tests {
 
     fn auth() -> Authenticator {
         Authenticator::new(&AuthConfig {
-            secret: SECRET.into(),
-            issuer: None,
-            audience: None,
+            secret: Some(SECRET.into()),
+            ..AuthConfig::default()
         })
+        .unwrap()
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    /// The synchronous view the tests need.
+    trait Check {
+        fn check(&self, headers: &HeaderMap) -> Result<Principal, ApiError>;
+    }
+
+    impl Check for Authenticator {
+        fn check(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+            block_on(self.authenticate(headers))
+        }
     }
 
     fn sign(claims: Value) -> String {
@@ -213,7 +291,7 @@ mod tests {
     }
 
     fn check(claims: Value) -> Result<Principal, ApiError> {
-        auth().authenticate(&headers(&format!("Bearer {}", sign(claims))))
+        auth().check(&headers(&format!("Bearer {}", sign(claims))))
     }
 
     fn reason(result: Result<Principal, ApiError>) -> String {
@@ -284,48 +362,44 @@ mod tests {
             &EncodingKey::from_secret(b"another secret"),
         )
         .unwrap();
-        assert!(
-            reason(auth().authenticate(&headers(&format!("Bearer {forged}"))))
-                .contains("signature")
-        );
+        assert!(reason(auth().check(&headers(&format!("Bearer {forged}")))).contains("signature"));
 
         // alg: none with the signature stripped.
         let good = sign(json!({"sub": "u", "exp": later()}));
         let payload = good.split('.').nth(1).unwrap();
         let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"; // {"alg":"none","typ":"JWT"}
         let unsigned = format!("{none_header}.{payload}.");
-        reason(auth().authenticate(&headers(&format!("Bearer {unsigned}"))));
+        reason(auth().check(&headers(&format!("Bearer {unsigned}"))));
     }
 
     #[test]
     fn header_shape_is_checked() {
         let token = sign(json!({"sub": "u", "exp": later()}));
-        assert!(auth()
-            .authenticate(&headers(&format!("bearer {token}")))
-            .is_ok());
-        reason(auth().authenticate(&HeaderMap::new()));
-        reason(auth().authenticate(&headers(&format!("Basic {token}"))));
-        reason(auth().authenticate(&headers("Bearer ")));
-        reason(auth().authenticate(&headers("Bearer not.a.jwt")));
+        assert!(auth().check(&headers(&format!("bearer {token}"))).is_ok());
+        reason(auth().check(&HeaderMap::new()));
+        reason(auth().check(&headers(&format!("Basic {token}"))));
+        reason(auth().check(&headers("Bearer ")));
+        reason(auth().check(&headers("Bearer not.a.jwt")));
         let mut twice = headers(&format!("Bearer {token}"));
         twice.append(
             AUTHORIZATION,
             HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
         );
-        assert!(reason(auth().authenticate(&twice)).contains("more than one"));
+        assert!(reason(auth().check(&twice)).contains("more than one"));
         let huge = format!("Bearer {}", "a".repeat(MAX_TOKEN_BYTES + 1));
-        assert!(reason(auth().authenticate(&headers(&huge))).contains("too large"));
+        assert!(reason(auth().check(&headers(&huge))).contains("too large"));
     }
 
     #[test]
     fn issuer_and_audience_when_configured() {
         let strict = Authenticator::new(&AuthConfig {
-            secret: SECRET.into(),
+            secret: Some(SECRET.into()),
             issuer: Some("https://auth.example".into()),
             audience: Some("https://app.example".into()),
-        });
-        let check =
-            |claims: Value| strict.authenticate(&headers(&format!("Bearer {}", sign(claims))));
+            ..AuthConfig::default()
+        })
+        .unwrap();
+        let check = |claims: Value| strict.check(&headers(&format!("Bearer {}", sign(claims))));
         let base =
             |iss: &str, aud: &str| json!({"sub": "u", "exp": later(), "iss": iss, "aud": aud});
         assert!(check(base("https://auth.example", "https://app.example")).is_ok());
