@@ -192,6 +192,8 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     std::fs::copy(root.join("target/debug/get-task"), &with_secrets)?;
     cargo(&["build", "--workspace", "--bins"])?;
 
+    let better_auth = better_auth_interop(&root)?;
+
     let cluster = Cluster::throwaway()?;
     block_on(cluster.ensure_database("tasks_test"))?;
     let url = cluster.url("tasks_test");
@@ -207,6 +209,7 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
         .env("TEST_DATABASE_URL", &url)
         .env("TEST_DATABASE_LOG", cluster.log_path())
         .env("TEST_FUNCTION_WITH_SECRETS", &with_secrets)
+        .env("TEST_BETTER_AUTH_DIR", &better_auth)
         .env("PATH", tools::path_with(lambda_dir.as_deref()));
     if has_nextest() {
         runner.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -232,6 +235,32 @@ fn sam_validate(root: &Path) -> anyhow::Result<()> {
             .env("AWS_REGION", "us-east-1"),
     )
     .context("sam validate --lint found problems in template.yaml")
+}
+
+/// The pinned better-auth and jose npm packages, installed (npm ci) into
+/// target/ so the repository stays free of node_modules.
+fn better_auth_interop(root: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let source = root.join("xtask/interop/better-auth");
+    let dir = root.join("target/xtask/better-auth");
+    std::fs::create_dir_all(&dir)?;
+    let mut changed = false;
+    for file in ["package.json", "package-lock.json", "issue-tokens.mjs"] {
+        let text = std::fs::read(source.join(file))?;
+        if std::fs::read(dir.join(file)).ok().as_deref() != Some(text.as_slice()) {
+            std::fs::write(dir.join(file), text)?;
+            changed = true;
+        }
+    }
+    if changed || !dir.join("node_modules").is_dir() {
+        tools::run(Command::new("npm").current_dir(&dir).args([
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]))
+        .context("installing better-auth for the interop test (npm ci)")?;
+    }
+    Ok(dir)
 }
 
 fn has_nextest() -> bool {

@@ -10,12 +10,9 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
 use shared::config::{AuthConfig, Config};
 use shared::App;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use support::*;
 
 /// Throwaway signing keys made with the openssl CLI, and their public JWKS.
@@ -142,43 +139,6 @@ fn unauthorized(reply: &Reply) -> String {
         .unwrap()
         .starts_with("Bearer error=\"invalid_token\""));
     problem["detail"].as_str().unwrap().to_owned()
-}
-
-/// A JWKS endpoint on loopback that counts its requests; `None` body = down.
-struct JwksServer {
-    url: String,
-    hits: Arc<AtomicUsize>,
-}
-
-impl JwksServer {
-    fn start(body: Option<String>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/api/auth/jwks", listener.local_addr().unwrap());
-        let hits = Arc::new(AtomicUsize::new(0));
-        let counter = hits.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                counter.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.set_nodelay(true);
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer);
-                let response = match &body {
-                    Some(body) => format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    ),
-                    None => "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
-                };
-                let _ = stream.write_all(response.as_bytes());
-            }
-        });
-        Self { url, hits }
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
 }
 
 #[tokio::test]
