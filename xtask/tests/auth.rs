@@ -79,7 +79,7 @@ fn keys() -> &'static Keys {
             rsa: EncodingKey::from_rsa_der(&read("rsa.der")),
             rogue_ed: EncodingKey::from_ed_der(&rogue_der),
             rogue_jwk: json!({"kty": "OKP", "crv": "Ed25519", "x": B64.encode(&rogue_x), "kid": "ed-1"}),
-            public_material: vec![ed_x, ed_public, rsa_public, jwks.to_string().into_bytes()],
+            public_material: vec![ed_x, ed_public, ec_public.clone(), rsa_public, jwks.to_string().into_bytes()],
             jwks,
         };
         let _ = std::fs::remove_dir_all(&dir);
