@@ -91,7 +91,7 @@ impl Cluster {
         status.output().map(|o| o.status.success()).unwrap_or(false)
     }
 
-    fn start(&self) -> anyhow::Result<()> {
+    pub fn start(&self) -> anyhow::Result<()> {
         let mut options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200",
             self.port,

@@ -51,7 +51,7 @@ pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Vec
          LIMIT $4"
     );
     let rows = db
-        .query(
+        .query_idempotent(
             &sql,
             &[
                 (&user_id, Type::TEXT),
