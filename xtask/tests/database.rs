@@ -79,6 +79,61 @@ async fn every_warm_request_is_exactly_one_statement() {
     assert_eq!(settled_count(&application).await, before);
 }
 
+/// Measured on the wire: each warm invocation costs exactly one round trip
+/// (one ReadyForQuery from the server), for every endpoint.
+#[tokio::test]
+async fn every_warm_request_is_exactly_one_round_trip() {
+    let url = database_url();
+    let upstream: u16 = url
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|port| port.parse().ok())
+        .expect("a loopback URL with a port");
+    let proxy = WireProxy::start(upstream);
+    let app = app_with(config_for(
+        &url.replace(&format!(":{upstream}/"), &format!(":{}/", proxy.port)),
+    ))
+    .await;
+    assert_eq!(proxy.round_trips(), 1, "the connection is opened at init");
+    let user = User::new("wire");
+    let id = create(&app, &user, "warm-up").await["id"].clone();
+
+    for call in [
+        Call::new(ListTasks)
+            .user(&user)
+            .query("sort", "title")
+            .query("q", "warm"),
+        Call::new(CreateTask)
+            .user(&user)
+            .json(json!({"title": "counted"})),
+        Call::new(GetTask).user(&user).id(id.clone()),
+        Call::new(UpdateTask)
+            .user(&user)
+            .id(id.clone())
+            .json(json!({"title": "u"})),
+        Call::new(CompleteTask)
+            .user(&user)
+            .id(id.clone())
+            .raw_body(""),
+        Call::new(DeleteTask).user(&user).id(id.clone()),
+    ] {
+        let before = proxy.round_trips();
+        let reply = call.clone().send(&app).await;
+        assert!(
+            reply.status < 300,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_eq!(
+            proxy.round_trips() - before,
+            1,
+            "{:?}",
+            call.event()["routeKey"]
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_database_is_503_with_retry_after_on_every_endpoint() {
     let port = xtask::postgres::free_port().unwrap(); // nothing listens there

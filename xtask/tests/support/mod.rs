@@ -386,3 +386,69 @@ impl JwksServer {
         self.hits.load(Ordering::SeqCst)
     }
 }
+
+/// A TCP proxy to PostgreSQL that understands just enough of the wire
+/// protocol to count the server's ReadyForQuery messages: one per round trip.
+pub struct WireProxy {
+    pub port: u16,
+    ready_for_query: Arc<AtomicUsize>,
+}
+
+impl WireProxy {
+    pub fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let ready_for_query = Arc::new(AtomicUsize::new(0));
+        let counter = ready_for_query.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let server = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                for stream in [&client, &server] {
+                    stream.set_nodelay(true).unwrap();
+                }
+                let (mut client_in, mut server_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || std::io::copy(&mut client_in, &mut server_out));
+                let counter = counter.clone();
+                std::thread::spawn(move || relay_counting(server, client, &counter));
+            }
+        });
+        Self {
+            port,
+            ready_for_query,
+        }
+    }
+
+    pub fn round_trips(&self) -> usize {
+        self.ready_for_query.load(Ordering::SeqCst)
+    }
+}
+
+/// Server → client: every message is a type byte and a 4-byte length
+/// (no SSLRequest answer here: the proxy is only used with sslmode=disable).
+fn relay_counting(mut from: std::net::TcpStream, mut to: std::net::TcpStream, ready: &AtomicUsize) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buffer[..n]);
+        while pending.len() >= 5 {
+            let length =
+                u32::from_be_bytes([pending[1], pending[2], pending[3], pending[4]]) as usize;
+            if pending.len() < 1 + length {
+                break;
+            }
+            if pending[0] == b'Z' {
+                ready.fetch_add(1, Ordering::SeqCst);
+            }
+            pending.drain(..1 + length);
+        }
+        // Count before forwarding, so a client that has its answer sees the count.
+        if to.write_all(&buffer[..n]).is_err() {
+            return;
+        }
+    }
+}
