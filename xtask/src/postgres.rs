@@ -20,11 +20,24 @@ pub struct Cluster {
 impl Cluster {
     /// A fresh server in a temporary directory on a free port, removed on drop.
     pub fn throwaway() -> anyhow::Result<Self> {
+        Self::throwaway_with(|_| Ok(()))
+    }
+
+    /// Like [`Cluster::throwaway`], with `configure` run on the data directory
+    /// after initdb and before the first start (certificates, pg_hba.conf,
+    /// postgresql.conf lines).
+    pub fn throwaway_with(
+        configure: impl FnOnce(&Path) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Self> {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_nanos();
         let dir = std::env::temp_dir().join(format!("task-api-pg-{}-{stamp}", std::process::id()));
         let cluster = Self::prepare(dir, free_port()?, true)?;
+        configure(&cluster.data())?;
+        if cluster.as_postgres {
+            cluster.give_to_postgres(&cluster.dir)?;
+        }
         cluster.start()?;
         Ok(cluster)
     }
@@ -79,6 +92,17 @@ impl Cluster {
         }
         cluster.check(initdb, "initdb")?;
         Ok(cluster)
+    }
+
+    fn give_to_postgres(&self, dir: &Path) -> anyhow::Result<()> {
+        let status = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir)
+            .status()?;
+        if !status.success() {
+            bail!("could not give {} to the postgres user", dir.display());
+        }
+        Ok(())
     }
 
     fn data(&self) -> PathBuf {
