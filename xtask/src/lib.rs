@@ -2,6 +2,7 @@
 //! (they live in `xtask/tests/` so they can share this code).
 
 pub mod migrate;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod token;
 pub mod tools;

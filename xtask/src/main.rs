@@ -4,6 +4,7 @@ use anyhow::{bail, Context};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+use xtask::pgbouncer::PgBouncer;
 use xtask::postgres::Cluster;
 use xtask::{block_on, migrate, project_root, token, tools};
 
@@ -193,6 +194,9 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     cargo(&["build", "--workspace", "--bins"])?;
 
     let better_auth = better_auth_interop(&root)?;
+    if filters.is_empty() {
+        xtask::pgbouncer::ensure_installed()?;
+    }
 
     let cluster = Cluster::throwaway()?;
     block_on(cluster.ensure_database("tasks_test"))?;
@@ -203,23 +207,46 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
         cluster.port()
     );
 
-    let mut runner = Command::new("cargo");
-    runner
-        .current_dir(&root)
-        .env("TEST_DATABASE_URL", &url)
-        .env("TEST_DATABASE_LOG", cluster.log_path())
-        .env("TEST_FUNCTION_WITH_SECRETS", &with_secrets)
-        .env("TEST_BETTER_AUTH_DIR", &better_auth)
-        .env("PATH", tools::path_with(lambda_dir.as_deref()));
-    if has_nextest() {
-        runner.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    let path = tools::path_with(lambda_dir.as_deref());
+    let run_suite = |database_url: &str, filters: &[String]| {
+        let mut runner = Command::new("cargo");
+        runner
+            .current_dir(&root)
+            .env("TEST_DATABASE_URL", database_url)
+            .env("TEST_ADMIN_DATABASE_URL", &url)
+            .env("TEST_DATABASE_LOG", cluster.log_path())
+            .env("TEST_FUNCTION_WITH_SECRETS", &with_secrets)
+            .env("TEST_BETTER_AUTH_DIR", &better_auth)
+            .env("PATH", &path);
+        if has_nextest() {
+            runner.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        } else {
+            runner.args(["test", "--workspace", "--no-fail-fast"]);
+        }
+        tools::run(runner.args(filters))
+    };
+    let direct = run_suite(&url, filters);
+
+    // The endpoint suites once more through PgBouncer in transaction mode (as
+    // Neon's pooled endpoint), unless the caller picked tests.
+    let pooled = if filters.is_empty() {
+        eprintln!(
+            "\nxtask: the endpoint tests again, through {}",
+            PgBouncer::version()
+        );
+        let bouncer = PgBouncer::start(cluster.port(), "tasks_test")?;
+        let through_pooler = [
+            "-E".to_owned(),
+            "binary(lifecycle) | binary(isolation) | binary(rejections) | binary(auth) \
+             | binary(better_auth) | binary(e2e) | test(one_round_trip) | test(unreachable)"
+                .to_owned(),
+        ];
+        run_suite(&bouncer.url("tasks_test"), &through_pooler)
     } else {
-        runner.args(["test", "--workspace", "--no-fail-fast"]);
-    }
-    runner.args(filters);
-    let result = tools::run(&mut runner);
+        Ok(())
+    };
     drop(cluster);
-    result
+    direct.and(pooled)
 }
 
 /// `sam validate --lint` (cfn-lint included) on template.yaml, offline: a

@@ -273,9 +273,11 @@ impl Reply {
     }
 }
 
-/// A connection of the test's own, for looking at the tables directly.
+/// A connection of the test's own, for looking at the tables directly: to the
+/// server itself even when the API under test goes through PgBouncer.
 pub async fn sql() -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(&database_url(), tokio_postgres::NoTls)
+    let url = std::env::var("TEST_ADMIN_DATABASE_URL").unwrap_or_else(|_| database_url());
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .expect("connecting to the test database");
     tokio::spawn(connection);

@@ -1,0 +1,130 @@
+//! Debian's PgBouncer in transaction mode in front of a test server, as Neon's
+//! pooled endpoint is: statements must not rely on session state (named
+//! prepared statements among them).
+
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = "/usr/sbin/pgbouncer";
+
+pub struct PgBouncer {
+    child: Child,
+    dir: PathBuf,
+    pub port: u16,
+}
+
+/// Installs Debian's pgbouncer when it is missing (root only, as in CI).
+pub fn ensure_installed() -> anyhow::Result<()> {
+    if std::path::Path::new(BINARY).is_file() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing pgbouncer (apt-get)");
+    crate::tools::run(Command::new("apt-get").args(["update", "-qq"]))?;
+    crate::tools::run(
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "pgbouncer",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .context("apt-get install pgbouncer (needs root)")
+}
+
+impl PgBouncer {
+    /// Pools `database` of the server on `upstream_port`, `pool_mode = transaction`.
+    pub fn start(upstream_port: u16, database: &str) -> anyhow::Result<Self> {
+        let port = crate::postgres::free_port()?;
+        let dir =
+            std::env::temp_dir().join(format!("task-api-pgbouncer-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("users.txt"), "\"postgres\" \"\"\n")?;
+        std::fs::write(
+            dir.join("pgbouncer.ini"),
+            format!(
+                "[databases]\n{database} = host=127.0.0.1 port={upstream_port} dbname={database}\n\n\
+                 [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+                 auth_type = trust\nauth_file = {users}\npool_mode = transaction\n\
+                 max_client_conn = 1000\ndefault_pool_size = 20\n\
+                 ignore_startup_parameters = extra_float_digits,options\n\
+                 logfile = {log}\n",
+                users = dir.join("users.txt").display(),
+                log = dir.join("pgbouncer.log").display(),
+            ),
+        )?;
+        // PgBouncer refuses to run as root.
+        let mut command = if is_root() {
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()?;
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", BINARY]);
+            c
+        } else {
+            Command::new(BINARY)
+        };
+        let child = command
+            .arg(dir.join("pgbouncer.ini"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting pgbouncer")?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!(
+                    "pgbouncer did not listen; see {}",
+                    dir.join("pgbouncer.log").display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Self { child, dir, port })
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/{database}?sslmode=disable",
+            self.port
+        )
+    }
+
+    pub fn version() -> String {
+        Command::new(BINARY)
+            .arg("--version")
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        // runuser forwards the signal to pgbouncer.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
