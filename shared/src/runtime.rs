@@ -30,7 +30,10 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     app.warm_up().await;
     // Lives as long as the instance; leaking it lets every invocation borrow it.
     let app: &'static App = Box::leak(Box::new(app));
-    lambda_http::run(service_fn(move |request: Request| async move {
+    // Sequential on classic Lambda; with AWS_LAMBDA_MAX_CONCURRENCY > 1 (Lambda
+    // Managed Instances) invocations run concurrently and share `app`, whose
+    // one connection pipelines their statements.
+    lambda_http::run_concurrent(service_fn(move |request: Request| async move {
         Ok::<_, Infallible>(endpoint.respond(app, request).await)
     }))
     .await

@@ -1,6 +1,8 @@
 //! Project automation behind `cargo xtask`, also used by the integration tests
 //! (they live in `xtask/tests/` so they can share this code).
 
+pub mod emulator;
+pub mod load;
 pub mod migrate;
 pub mod pgbouncer;
 pub mod postgres;

@@ -16,6 +16,8 @@ cargo xtask <command>
   test [FILTER...]     fmt, clippy, unit + integration + end-to-end tests on a throwaway PostgreSQL
                        (FILTERs go to the test runner)
   migrate              apply migrations/ to DATABASE_URL
+  load [--seconds N]   32 clients, mixed workload, through `cargo lambda watch --concurrency 8`
+                       (default 20 s; also part of `test`)
   package              release arm64 zips of the six functions (as `sam build` makes them), with sizes
   token --user ID      print a dev token for ID (signed with BETTER_AUTH_SECRET or the dev secret)
 ";
@@ -31,6 +33,7 @@ fn main() {
         Some("test") => test(&args[1..]),
         Some("migrate") => migrate_command(),
         Some("package") => package(),
+        Some("load") => load_command(&args[1..]),
         Some("token") => token_command(&args[1..]),
         Some("help") | Some("--help") | None => {
             print!("{HELP}");
@@ -207,6 +210,10 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
         cluster.port()
     );
 
+    if filters.is_empty() {
+        load_check(&root, lambda_dir.as_deref(), &url, LOAD_SECONDS)?;
+    }
+
     let path = tools::path_with(lambda_dir.as_deref());
     let run_suite = |database_url: &str, filters: &[String]| {
         let mut runner = Command::new("cargo");
@@ -247,6 +254,73 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     };
     drop(cluster);
     direct.and(pooled)
+}
+
+const LOAD_SECONDS: u64 = 20;
+
+fn load_command(args: &[String]) -> anyhow::Result<()> {
+    let seconds = match args {
+        [] => LOAD_SECONDS,
+        [flag, n] if flag == "--seconds" => n.parse().context("--seconds takes a number")?,
+        _ => bail!("usage: cargo xtask load [--seconds N]"),
+    };
+    let root = project_root();
+    let lambda_dir = tools::cargo_lambda(&root)?;
+    tools::run(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args(["build", "--bins"])
+            .args(function_packages()),
+    )?;
+    let cluster = Cluster::throwaway()?;
+    block_on(cluster.ensure_database("tasks_load"))?;
+    let url = cluster.url("tasks_load");
+    block_on(migrate::run(&url))?;
+    load_check(&root, lambda_dir.as_deref(), &url, seconds)
+}
+
+/// The load run: `cargo lambda watch --concurrency 8` on `database_url`, 32
+/// clients for `seconds`; fails on any 5xx, a lost write, or more database
+/// connections than function instances.
+fn load_check(
+    root: &Path,
+    lambda_dir: Option<&Path>,
+    database_url: &str,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let path = tools::path_with(lambda_dir);
+    let path = path.to_string_lossy();
+    let env = [
+        ("DATABASE_URL", database_url),
+        ("BETTER_AUTH_SECRET", token::LOCAL_DEV_SECRET),
+        ("RUST_LOG", "warn"),
+        ("PATH", path.as_ref()),
+    ];
+    let emulator = xtask::emulator::Emulator::start(root, &env, 8)?;
+    eprintln!(
+        "xtask: load: 32 clients for {seconds} s against {}",
+        emulator.base_url
+    );
+    let report = block_on(xtask::load::run(&xtask::load::Settings {
+        base_url: &emulator.base_url,
+        secret: token::LOCAL_DEV_SECRET,
+        admin_url: database_url,
+        clients: 32,
+        duration: Duration::from_secs(seconds),
+    }))?;
+    drop(emulator);
+    eprintln!("{report}");
+    if report.server_errors() > 0 {
+        bail!("load: {} server errors", report.server_errors());
+    }
+    if report.max_connections as usize > report.max_instances.max(1) {
+        bail!(
+            "load: {} database connections for {} instances",
+            report.max_connections,
+            report.max_instances
+        );
+    }
+    Ok(())
 }
 
 /// `sam validate --lint` (cfn-lint included) on template.yaml, offline: a

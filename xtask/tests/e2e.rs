@@ -4,53 +4,24 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 
-/// `cargo lambda watch` and the function processes it starts, stopped on drop.
+/// The emulator, and a blocking HTTP client for it.
 struct Emulator {
-    child: Child,
-    base: String,
+    inner: xtask::emulator::Emulator,
 }
 
 impl Emulator {
     fn start() -> Self {
-        let port = xtask::postgres::free_port().unwrap();
-        let mut command = Command::new("cargo");
-        command
-            .current_dir(xtask::project_root())
-            .args([
-                "lambda",
-                "watch",
-                "--ignore-changes",
-                "-A",
-                "127.0.0.1",
-                "-P",
-            ])
-            .arg(port.to_string())
-            .env("DATABASE_URL", database_url())
-            .env("BETTER_AUTH_SECRET", SECRET)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // Its own process group, so the functions it spawned go down with it.
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command
-            .spawn()
+        let url = database_url();
+        let env = [
+            ("DATABASE_URL", url.as_str()),
+            ("BETTER_AUTH_SECRET", SECRET),
+        ];
+        let inner = xtask::emulator::Emulator::start(&xtask::project_root(), &env, 1)
             .expect("cargo lambda is installed by `cargo xtask test`");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "cargo lambda watch did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
+        Self { inner }
     }
 
     /// Sends a request; returns status, Location header and JSON body (Null if empty).
@@ -64,7 +35,7 @@ impl Emulator {
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(180))
             .build();
-        let mut request = agent.request(method, &format!("{}{path}", self.base));
+        let mut request = agent.request(method, &format!("{}{path}", self.inner.base_url));
         if let Some(token) = token {
             request = request.set("Authorization", &format!("Bearer {token}"));
         }
@@ -88,14 +59,6 @@ impl Emulator {
             serde_json::from_str(&text).unwrap()
         };
         (status, location, json)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.child.wait();
     }
 }
 

@@ -326,7 +326,9 @@ pub fn statements_logged_for(application: &str) -> usize {
     let prefix = format!("{application}|");
     log.lines()
         .filter(|line| line.starts_with(&prefix))
-        .filter(|line| line.contains("LOG:  execute") || line.contains("LOG:  statement:"))
+        // The API only speaks the extended protocol (query_typed), logged as
+        // "execute"; simple-protocol lines are a pooler's own (PgBouncer's SET).
+        .filter(|line| line.contains("LOG:  execute"))
         .count()
 }
 

@@ -1,0 +1,59 @@
+//! `cargo lambda watch` serving every route, for the end-to-end test and the
+//! load run; stopped (with the function processes it started) on drop.
+
+use anyhow::{bail, Context};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Emulator {
+    child: Child,
+    pub base_url: String,
+}
+
+impl Emulator {
+    /// Starts on a free port with the given function environment; returns once
+    /// it accepts connections. `concurrency` is cargo lambda's `--concurrency`.
+    pub fn start(root: &Path, env: &[(&str, &str)], concurrency: u32) -> anyhow::Result<Self> {
+        let port = crate::postgres::free_port()?;
+        let mut command = Command::new("cargo");
+        command
+            .current_dir(root)
+            .args([
+                "lambda",
+                "watch",
+                "--ignore-changes",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .args(["--concurrency", &concurrency.to_string()])
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group, so the functions it spawned go down with it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().context("starting cargo lambda watch")?;
+        let emulator = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("cargo lambda watch did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(emulator)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
