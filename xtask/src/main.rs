@@ -236,22 +236,33 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
 
     // The endpoint suites once more through PgBouncer in transaction mode (as
     // Neon's pooled endpoint), unless the caller picked tests.
-    let pooled = if filters.is_empty() {
-        eprintln!(
-            "\nxtask: the endpoint tests again, through {}",
-            PgBouncer::version()
-        );
-        let bouncer = PgBouncer::start(cluster.port(), "tasks_test")?;
+    // The endpoint suites again through PgBouncer in transaction mode (as
+    // Neon's pooled endpoint), with max_prepared_statements = 0 and, where the
+    // installed PgBouncer has the setting (1.21+), with it enabled as well.
+    let mut pooled = Ok(());
+    if filters.is_empty() {
         let through_pooler = [
             "-E".to_owned(),
             "binary(lifecycle) | binary(isolation) | binary(rejections) | binary(auth) \
              | binary(better_auth) | binary(e2e) | test(one_round_trip) | test(unreachable)"
                 .to_owned(),
         ];
-        run_suite(&bouncer.url("tasks_test"), &through_pooler)
-    } else {
-        Ok(())
-    };
+        let mut modes = vec![Some(0)];
+        if PgBouncer::tracks_prepared_statements() {
+            modes.push(Some(200));
+        } else {
+            modes = vec![None];
+        }
+        for prepared in modes {
+            eprintln!(
+                "\nxtask: the endpoint tests again, through {} (transaction mode, max_prepared_statements = {})",
+                PgBouncer::version(),
+                prepared.map_or("unsupported, i.e. 0".to_owned(), |n| n.to_string())
+            );
+            let bouncer = PgBouncer::start(cluster.port(), "tasks_test", prepared)?;
+            pooled = pooled.and(run_suite(&bouncer.url("tasks_test"), &through_pooler));
+        }
+    }
     drop(cluster);
     direct.and(pooled)
 }

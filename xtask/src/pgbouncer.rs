@@ -38,7 +38,14 @@ pub fn ensure_installed() -> anyhow::Result<()> {
 
 impl PgBouncer {
     /// Pools `database` of the server on `upstream_port`, `pool_mode = transaction`.
-    pub fn start(upstream_port: u16, database: &str) -> anyhow::Result<Self> {
+    /// `prepared_statements`: PgBouncer 1.21+'s `max_prepared_statements`
+    /// (protocol-level prepared statements tracked by the pooler); `None` on
+    /// older poolers, which do not know the setting.
+    pub fn start(
+        upstream_port: u16,
+        database: &str,
+        prepared_statements: Option<u32>,
+    ) -> anyhow::Result<Self> {
         let port = crate::postgres::free_port()?;
         let dir =
             std::env::temp_dir().join(format!("task-api-pgbouncer-{}-{port}", std::process::id()));
@@ -52,7 +59,10 @@ impl PgBouncer {
                  auth_type = trust\nauth_file = {users}\npool_mode = transaction\n\
                  max_client_conn = 1000\ndefault_pool_size = 20\n\
                  ignore_startup_parameters = extra_float_digits,options\n\
-                 logfile = {log}\n",
+                 logfile = {log}\n{prepared}",
+                prepared = prepared_statements
+                    .map(|n| format!("max_prepared_statements = {n}\n"))
+                    .unwrap_or_default(),
                 users = dir.join("users.txt").display(),
                 log = dir.join("pgbouncer.log").display(),
             ),
@@ -93,6 +103,19 @@ impl PgBouncer {
             "postgres://postgres@127.0.0.1:{}/{database}?sslmode=disable",
             self.port
         )
+    }
+
+    /// Whether this PgBouncer knows `max_prepared_statements` (1.21 and later).
+    pub fn tracks_prepared_statements() -> bool {
+        let version = Self::version();
+        let numbers: Vec<u32> = version
+            .split_whitespace()
+            .last()
+            .unwrap_or("")
+            .split('.')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        matches!(numbers.as_slice(), [major, minor, ..] if (*major, *minor) >= (1, 21))
     }
 
     pub fn version() -> String {
