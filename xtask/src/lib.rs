@@ -1,6 +1,7 @@
 //! Project automation behind `cargo xtask`, also used by the integration tests
 //! (they live in `xtask/tests/` so they can share this code).
 
+pub mod bench;
 pub mod emulator;
 pub mod load;
 pub mod migrate;

@@ -1,0 +1,313 @@
+//! `cargo xtask bench`: each function binary run under a local Lambda Runtime
+//! API against a seeded local PostgreSQL: init time, warm invocation
+//! percentiles, the same with a network-like delay on the database link
+//! (expressed in round trips), peak RSS, arm64 zip size, and a naive variant
+//! of get-task for comparison.
+
+mod delay_proxy;
+mod runtime_api;
+
+use anyhow::{bail, Context};
+use runtime_api::RuntimeApi;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "benchmark-secret-0123456789abcdef";
+/// Added to each direction of the database link in the delayed pass.
+pub const LINK_DELAY: Duration = Duration::from_millis(1);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionResult {
+    pub name: String,
+    pub invocations: usize,
+    pub init_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub delayed_p50_ms: f64,
+    /// delayed p50 divided by one measured round trip through the delay proxy.
+    pub delayed_round_trips: f64,
+    pub peak_rss_kib: u64,
+    pub zip_bytes: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Results {
+    pub machine: String,
+    pub profile: String,
+    pub round_trip_ms: f64,
+    pub functions: Vec<FunctionResult>,
+}
+
+/// The seeded rows the events point at.
+struct Seed {
+    target: i64,
+    doomed: Vec<i64>,
+}
+
+pub struct Plan<'a> {
+    pub bin_dir: &'a Path,
+    pub database_url: &'a str,
+    pub upstream_port: u16,
+    pub invocations: usize,
+    pub delayed_invocations: usize,
+}
+
+pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
+    let seed = seed(
+        plan.database_url,
+        plan.invocations + plan.delayed_invocations + 50,
+    )
+    .await?;
+    let delayed_port = delay_proxy::start(plan.upstream_port, LINK_DELAY).await?;
+    let delayed_url = plan.database_url.replace(
+        &format!(":{}/", plan.upstream_port),
+        &format!(":{delayed_port}/"),
+    );
+    let round_trip_ms = measure_round_trip(&delayed_url).await?;
+
+    let mut functions = Vec::new();
+    let mut doomed = seed.doomed.iter().copied();
+    for name in [
+        "list-tasks",
+        "create-task",
+        "get-task",
+        "update-task",
+        "complete-task",
+        "delete-task",
+        "naive-get-task",
+    ] {
+        let mut event = |_: usize| event_for(name, &seed, &mut doomed);
+        let binary = plan.bin_dir.join(name);
+        let warm = measure(&binary, plan.database_url, plan.invocations, &mut event)
+            .await
+            .with_context(|| format!("benchmarking {name}"))?;
+        let delayed = measure(&binary, &delayed_url, plan.delayed_invocations, &mut event)
+            .await
+            .with_context(|| format!("benchmarking {name} with the delay"))?;
+        let delayed_p50 = percentile(&delayed.durations, 0.50);
+        functions.push(FunctionResult {
+            name: name.to_owned(),
+            invocations: warm.durations.len(),
+            init_ms: ms(warm.init),
+            p50_ms: ms(percentile(&warm.durations, 0.50)),
+            p90_ms: ms(percentile(&warm.durations, 0.90)),
+            p99_ms: ms(percentile(&warm.durations, 0.99)),
+            delayed_p50_ms: ms(delayed_p50),
+            delayed_round_trips: ms(delayed_p50) / round_trip_ms,
+            peak_rss_kib: warm.peak_rss_kib,
+            zip_bytes: None,
+        });
+    }
+    Ok(Results {
+        machine: machine(),
+        profile: String::new(),
+        round_trip_ms,
+        functions,
+    })
+}
+
+struct Measured {
+    init: Duration,
+    durations: Vec<Duration>,
+    peak_rss_kib: u64,
+}
+
+/// One cold start, then `n` warm invocations (after 5 unmeasured ones).
+async fn measure(
+    binary: &Path,
+    database_url: &str,
+    n: usize,
+    event: &mut impl FnMut(usize) -> String,
+) -> anyhow::Result<Measured> {
+    let api = RuntimeApi::start().await?;
+    let spawned = Instant::now();
+    let mut child = tokio::process::Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("DATABASE_URL", database_url)
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let init = loop {
+        if let Some(at) = api.first_poll() {
+            break at - spawned;
+        }
+        if spawned.elapsed() > Duration::from_secs(10) {
+            bail!(
+                "no poll for work within 10 s (init error: {:?})",
+                api.init_error()
+            );
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    };
+    let mut durations = Vec::with_capacity(n);
+    for i in 0..n + 5 {
+        let outcome = api.invoke(format!("req-{i}"), event(i)).await?;
+        let response: Value = serde_json::from_slice(&outcome.body).unwrap_or(Value::Null);
+        let status = response["statusCode"].as_u64().unwrap_or(0);
+        if !outcome.ok || !(200..300).contains(&status) {
+            bail!(
+                "invocation {i} failed: {}",
+                String::from_utf8_lossy(&outcome.body)
+            );
+        }
+        if i >= 5 {
+            durations.push(outcome.answered_at - outcome.sent_at);
+        }
+    }
+    let peak_rss_kib = child.id().map(peak_rss_kib).unwrap_or(0);
+    let _ = child.kill().await;
+    durations.sort();
+    Ok(Measured {
+        init,
+        durations,
+        peak_rss_kib,
+    })
+}
+
+/// The median of `SELECT 1` round trips through the delay proxy: the unit
+/// the delayed timings are divided by.
+async fn measure_round_trip(url: &str) -> anyhow::Result<f64> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        client.query_typed("SELECT 1", &[]).await?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    Ok(ms(percentile(&samples, 0.5)))
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn seed(url: &str, deletable: usize) -> anyhow::Result<Seed> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    client
+        .batch_execute(
+            "INSERT INTO users (id) VALUES ('bench-list'), ('bench-user') ON CONFLICT DO NOTHING;
+             INSERT INTO tasks (user_id, title, description)
+               SELECT 'bench-list', 'task ' || g, 'description of task ' || g FROM generate_series(1, 1000) g;",
+        )
+        .await?;
+    let target = client
+        .query_one(
+            "INSERT INTO tasks (user_id, title) VALUES ('bench-user', 'target') RETURNING id",
+            &[],
+        )
+        .await?
+        .get(0);
+    let doomed = client
+        .query(
+            "INSERT INTO tasks (user_id, title) SELECT 'bench-user', 'doomed ' || g FROM generate_series(1, $1::int) g RETURNING id",
+            &[&(deletable as i32)],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    Ok(Seed { target, doomed })
+}
+
+/// The function's event from events/, re-pointed at the seeded rows.
+fn event_for(name: &str, seed: &Seed, doomed: &mut impl Iterator<Item = i64>) -> String {
+    let file = if name == "naive-get-task" {
+        "get-task"
+    } else {
+        name
+    };
+    let path = crate::project_root().join(format!("events/{file}.json"));
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+        .unwrap_or_default();
+    let user = if name == "list-tasks" {
+        "bench-list"
+    } else {
+        "bench-user"
+    };
+    let token = crate::token::mint(SECRET, user, Duration::from_secs(3600));
+    event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    event["pathParameters"]["user_id"] = json!(user);
+    if event["pathParameters"].get("id").is_some() {
+        let id = if name == "delete-task" {
+            doomed.next().unwrap_or(0)
+        } else {
+            seed.target
+        };
+        event["pathParameters"]["id"] = json!(id.to_string());
+    }
+    // list-tasks: the default page (100 of the user's 1,000 tasks, newest first).
+    if let Some(object) = event.as_object_mut() {
+        object.remove("queryStringParameters");
+        object.insert("rawQueryString".into(), json!(""));
+    }
+    event.to_string()
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!("{cores} cores, {cpu}")
+}
+
+/// The table of BENCHMARKS.md and the README.
+pub fn markdown_table(results: &Results) -> String {
+    let mut table = String::from(
+        "| function | init (ms) | warm p50 (ms) | p90 (ms) | p99 (ms) | p50 with +1 ms link delay (ms) | ÷ one round trip | peak RSS (MiB) | arm64 zip (MiB) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for f in &results.functions {
+        table.push_str(&format!(
+            "| {} | {:.1} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {:.1} | {} |\n",
+            f.name,
+            f.init_ms,
+            f.p50_ms,
+            f.p90_ms,
+            f.p99_ms,
+            f.delayed_p50_ms,
+            f.delayed_round_trips,
+            f.peak_rss_kib as f64 / 1024.0,
+            f.zip_bytes
+                .map_or("–".to_owned(), |b| format!("{:.2}", b as f64 / 1048576.0)),
+        ));
+    }
+    table
+}
