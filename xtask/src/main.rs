@@ -80,12 +80,7 @@ fn dev() -> anyhow::Result<()> {
     let lambda_dir = tools::cargo_lambda(&root)?;
 
     // Build first so the first request does not wait for a compile.
-    tools::run(
-        Command::new("cargo")
-            .current_dir(&root)
-            .args(["build", "--bins"])
-            .args(function_packages()),
-    )?;
+    build_functions(&root)?;
 
     let token = token::mint(&secret, "dev-user", TOKEN_LIFETIME);
     println!("\nDev token for user 'dev-user' (valid 24 h; `cargo xtask token --user NAME` for others):\n\n{token}\n");
@@ -159,6 +154,16 @@ fn package() -> anyhow::Result<()> {
         eprintln!("xtask: over the 2 MiB budget: {}", over.join(", "));
     }
     Ok(())
+}
+
+/// Debug builds of the six functions, as `cargo lambda watch` runs them.
+fn build_functions(root: &Path) -> anyhow::Result<()> {
+    tools::run(
+        Command::new("cargo")
+            .current_dir(root)
+            .args(["build", "--bins"])
+            .args(function_packages()),
+    )
 }
 
 fn function_packages() -> Vec<String> {
@@ -361,12 +366,7 @@ fn load_command(args: &[String]) -> anyhow::Result<()> {
     };
     let root = project_root();
     let lambda_dir = tools::cargo_lambda(&root)?;
-    tools::run(
-        Command::new("cargo")
-            .current_dir(&root)
-            .args(["build", "--bins"])
-            .args(function_packages()),
-    )?;
+    build_functions(&root)?;
     let cluster = Cluster::throwaway()?;
     block_on(cluster.ensure_database("tasks_load"))?;
     let url = cluster.url("tasks_load");

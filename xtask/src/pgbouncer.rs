@@ -68,7 +68,7 @@ impl PgBouncer {
             ),
         )?;
         // PgBouncer refuses to run as root.
-        let mut command = if is_root() {
+        let mut command = if crate::postgres::is_root() {
             Command::new("chown")
                 .args(["-R", "postgres:postgres"])
                 .arg(&dir)
@@ -142,12 +142,4 @@ impl Drop for PgBouncer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }

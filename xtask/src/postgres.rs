@@ -227,7 +227,8 @@ impl Drop for Cluster {
     }
 }
 
-fn is_root() -> bool {
+/// initdb, postgres and pgbouncer refuse to run as root; CI runs as root.
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -10,8 +10,6 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
 use shared::config::{AuthConfig, Config};
 use shared::App;
-use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 use support::*;
 
@@ -26,20 +24,6 @@ struct Keys {
     jwks: Value,
     /// The bytes an attacker could use as an HMAC secret: the public keys.
     public_material: Vec<Vec<u8>>,
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let output = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl CLI");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
 }
 
 fn keys() -> &'static Keys {

@@ -46,12 +46,7 @@ async fn assert_accepted(config: Config, issued: &Value, token_field: &str) {
         .json(json!({"title": "from Better Auth"}))
         .send(&app)
         .await;
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.expect(201);
     assert_eq!(reply.json()["user_id"], json!(user_id));
     let stored: Option<String> = sql()
         .await

@@ -185,13 +185,5 @@ async fn a_broken_connection_is_reopened_by_the_next_request() {
         "{}",
         String::from_utf8_lossy(&reply.body)
     );
-    let connections = sql()
-        .await
-        .query(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = $1",
-            &[&application],
-        )
-        .await
-        .unwrap();
-    assert_eq!(connections.len(), 1);
+    assert_eq!(connections_of(&application).await, 1);
 }

@@ -273,14 +273,7 @@ async fn the_unmodified_events_drive_every_function() {
     let app = app().await;
     let dev = User::new("dev");
     let id = create(&app, &dev, "from the event").await["id"].clone();
-    for endpoint in [
-        ListTasks,
-        CreateTask,
-        GetTask,
-        UpdateTask,
-        CompleteTask,
-        DeleteTask,
-    ] {
+    for endpoint in LIFECYCLE_ORDER {
         let mut event = event_file(endpoint);
         event["headers"]["authorization"] = json!(format!("Bearer {}", dev.token));
         let path = event["rawPath"]

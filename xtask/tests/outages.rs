@@ -68,14 +68,7 @@ async fn terminate_and_wait(application: &str) {
 #[tokio::test]
 async fn a_terminated_backend_does_not_fail_the_next_request_of_any_endpoint() {
     let user = User::new("terminated");
-    for endpoint in [
-        ListTasks,
-        CreateTask,
-        GetTask,
-        UpdateTask,
-        CompleteTask,
-        DeleteTask,
-    ] {
+    for endpoint in LIFECYCLE_ORDER {
         let (app, application) = counted_app(config_for(&database_url())).await;
         let id = create(&app, &user, "target").await["id"].clone();
         // Kill the backend and wait until it is gone from another thread, while
@@ -129,13 +122,7 @@ async fn a_stopped_database_is_503_quickly_and_the_instance_recovers_by_itself()
         .json(json!({"title": "after"}))
         .send(&app)
         .await;
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    acknowledged.push(reply.task_id());
+    acknowledged.push(reply.expect(201).task_id());
 
     let listed = Call::new(ListTasks).user(&user).send(&app).await.json();
     let mut ids: Vec<i64> = listed
@@ -225,13 +212,5 @@ async fn a_statement_stuck_behind_a_lock_is_503_and_the_connection_is_replaced()
     assert_eq!(reply.status, 200);
     // The timed-out connection was dropped: the instance holds one, not two.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let connections = sql()
-        .await
-        .query(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = $1",
-            &[&application],
-        )
-        .await
-        .unwrap();
-    assert_eq!(connections.len(), 1);
+    assert_eq!(connections_of(&application).await, 1);
 }

@@ -9,9 +9,9 @@ use shared::db::{Database, DbError};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::openssl;
 use xtask::postgres::Cluster;
 
 struct TlsServer {
@@ -34,19 +34,6 @@ impl TlsServer {
             self.cluster.port()
         )
     }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl CLI");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// A CA, a server certificate it signs for DNS name `localhost` only, and an

@@ -15,6 +15,16 @@ use std::time::Duration;
 
 pub use shared::Endpoint::*;
 
+/// The six endpoints in an order that keeps a task alive until the last one.
+pub const LIFECYCLE_ORDER: [Endpoint; 6] = [
+    ListTasks,
+    CreateTask,
+    GetTask,
+    UpdateTask,
+    CompleteTask,
+    DeleteTask,
+];
+
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
 
 pub fn database_url() -> String {
@@ -244,6 +254,18 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
     pub fn task_id(&self) -> i64 {
         self.json()["id"].as_i64().expect("a task id")
     }
@@ -303,18 +325,13 @@ pub async fn snapshot(users: &[&str]) -> String {
 
 /// Creates a task for `user` through the API and returns its JSON.
 pub async fn create(app: &App, user: &User, title: &str) -> Value {
-    let reply = Call::new(CreateTask)
+    Call::new(CreateTask)
         .user(user)
         .json(json!({ "title": title }))
         .send(app)
-        .await;
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()
+        .await
+        .expect(201)
+        .json()
 }
 
 /// Statements the server logged for one application_name (the throwaway
@@ -455,4 +472,32 @@ fn relay_counting(mut from: std::net::TcpStream, mut to: std::net::TcpStream, re
             return;
         }
     }
+}
+
+/// The server's sessions with this application_name.
+pub async fn connections_of(application: &str) -> usize {
+    sql()
+        .await
+        .query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = $1",
+            &[&application],
+        )
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Runs the openssl CLI in `dir`; returns its standard output.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let output = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl CLI");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }
