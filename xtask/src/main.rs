@@ -203,7 +203,10 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     let with_secrets = root.join("target/xtask/get-task-with-secrets-manager");
     std::fs::create_dir_all(root.join("target/xtask"))?;
     std::fs::copy(root.join("target/debug/get-task"), &with_secrets)?;
-    cargo(&["build", "--workspace", "--bins"])?;
+    // Exactly as the emulator builds them (the six packages alone: building
+    // them with xtask would unify other features into their dependencies, and
+    // cargo lambda watch would then compile everything again on first request).
+    build_functions(&root)?;
 
     let better_auth = better_auth_interop(&root)?;
     if filters.is_empty() {
