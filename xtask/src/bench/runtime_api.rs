@@ -94,12 +94,7 @@ impl RuntimeApi {
             ["invocation", id, outcome @ ("response" | "error")] => {
                 let answered_at = Instant::now();
                 let ok = *outcome == "response";
-                let body = request
-                    .into_body()
-                    .collect()
-                    .await
-                    .map(|b| b.to_bytes())
-                    .unwrap_or_default();
+                let body = body_of(request).await;
                 if let Some((sent_at, tx)) = self.state.lock().unwrap().in_flight.remove(*id) {
                     let _ = tx.send(Outcome {
                         ok,
@@ -111,12 +106,7 @@ impl RuntimeApi {
                 reply(StatusCode::ACCEPTED, Bytes::new(), &[])
             }
             ["init", "error"] => {
-                let body = request
-                    .into_body()
-                    .collect()
-                    .await
-                    .map(|b| b.to_bytes())
-                    .unwrap_or_default();
+                let body = body_of(request).await;
                 self.state.lock().unwrap().init_error =
                     Some(String::from_utf8_lossy(&body).into_owned());
                 reply(StatusCode::ACCEPTED, Bytes::new(), &[])
@@ -163,6 +153,15 @@ impl RuntimeApi {
             notified.await;
         }
     }
+}
+
+async fn body_of(request: Request<Incoming>) -> Bytes {
+    request
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default()
 }
 
 fn reply(status: StatusCode, body: Bytes, headers: &[(&str, String)]) -> Response<Full<Bytes>> {
