@@ -81,6 +81,31 @@ fn cargo_lambda_watch_routes_are_the_six_endpoints() {
     assert_eq!(watch_routes(&read("Cargo.toml")), endpoints());
 }
 
+/// Every (method, path) of openapi.yaml; the functions are not named there.
+fn openapi_operations(document: &str) -> BTreeSet<(String, String)> {
+    let document: Yaml = serde_yaml::from_str(document).unwrap();
+    let mut operations = BTreeSet::new();
+    for (path, item) in document["paths"].as_mapping().expect("paths") {
+        for (method, _) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if matches!(
+                method,
+                "get" | "put" | "post" | "delete" | "patch" | "head" | "options" | "trace"
+            ) {
+                operations.insert((method.to_uppercase(), path.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    operations
+}
+
+#[test]
+fn openapi_operations_are_the_six_endpoints() {
+    let expected: BTreeSet<(String, String)> =
+        endpoints().into_iter().map(|(m, p, _)| (m, p)).collect();
+    assert_eq!(openapi_operations(&read("openapi.yaml")), expected);
+}
+
 #[test]
 fn a_route_missing_from_either_file_is_caught() {
     let template = read("template.yaml").replacen("Method: PATCH", "Method: POST", 1);
