@@ -13,7 +13,7 @@ use tls::{split_ssl_options, tls_connector};
 use crate::config::DatabaseConfig;
 use crate::error::ApiError;
 use postgres_native_tls::MakeTlsConnector;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -81,6 +81,10 @@ struct Connection {
     client: Client,
     probe: Option<std::net::TcpStream>,
     in_flight: AtomicUsize,
+    /// Set after the first answered statement. Until then the socket may still
+    /// hold bytes of the TLS handshake's aftermath (e.g. session tickets) that
+    /// the first read consumes, so the probe would cry wolf.
+    answered: AtomicBool,
 }
 
 impl Connection {
@@ -89,11 +93,9 @@ impl Connection {
             return false;
         }
         // With a statement in flight, waiting bytes are its answer.
-        let Some(probe) = self
-            .probe
-            .as_ref()
-            .filter(|_| self.in_flight.load(Ordering::Acquire) == 0)
-        else {
+        let Some(probe) = self.probe.as_ref().filter(|_| {
+            self.in_flight.load(Ordering::Acquire) == 0 && self.answered.load(Ordering::Acquire)
+        }) else {
             return true;
         };
         match probe.peek(&mut [0u8; 1]) {
@@ -175,7 +177,10 @@ impl Database {
         .await;
         connection.in_flight.fetch_sub(1, Ordering::AcqRel);
         match result {
-            Ok(Ok(rows)) => Ok(rows),
+            Ok(Ok(rows)) => {
+                connection.answered.store(true, Ordering::Release);
+                Ok(rows)
+            }
             Ok(Err(error)) => {
                 // The connection itself failed (dropped, or the server ended the
                 // session), as opposed to the statement being rejected.
@@ -261,6 +266,7 @@ impl Database {
                 client,
                 probe: None,
                 in_flight: AtomicUsize::new(0),
+                answered: AtomicBool::new(false),
             });
         };
         let port = self.pg.get_ports().first().copied().unwrap_or(5432);
@@ -297,6 +303,7 @@ impl Database {
             client,
             probe: Some(probe),
             in_flight: AtomicUsize::new(0),
+            answered: AtomicBool::new(false),
         })
     }
 }
