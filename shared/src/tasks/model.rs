@@ -5,8 +5,13 @@ use time::{OffsetDateTime, UtcOffset};
 use tokio_postgres::Row;
 
 /// The columns every statement returns, in the order [`Task::from_row`] reads.
-pub(crate) const COLUMNS: &str =
-    "id, user_id, title, description, completed, created_at, updated_at";
+/// A macro, so statements can be assembled with `concat!` at compile time.
+macro_rules! task_columns {
+    () => {
+        "id, user_id, title, description, completed, created_at, updated_at"
+    };
+}
+pub(crate) use task_columns;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Task {

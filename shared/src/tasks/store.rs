@@ -5,15 +5,74 @@
 use super::input::{
     CompletionChange, ListQuery, NewTask, SortKey, SortOrder, StatusFilter, TaskReplacement,
 };
-use super::model::{Task, COLUMNS};
+use super::model::{task_columns, Task};
 use crate::auth::Principal;
 use crate::db::{Database, DbError};
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
+// Every statement is a compile-time constant: nothing is formatted per request.
+
 /// `updated_at` must move on every change, even when two changes land within
 /// the clock's resolution or the clock steps back.
-const TOUCH: &str = "updated_at = GREATEST(now(), updated_at + interval '1 microsecond')";
+macro_rules! touch {
+    () => {
+        "updated_at = GREATEST(now(), updated_at + interval '1 microsecond')"
+    };
+}
+
+/// The list statement for one sort column and direction. The ORDER BY comes
+/// from the query's enums, never from client text.
+macro_rules! list_sql {
+    ($column:literal, $direction:literal) => {
+        concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM tasks WHERE user_id = $1 \
+               AND ($2::boolean IS NULL OR completed = $2) \
+               AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3) \
+             ORDER BY ",
+            $column,
+            " ",
+            $direction,
+            ", id ",
+            $direction,
+            " LIMIT $4"
+        )
+    };
+}
+
+const CREATE: &str = concat!(
+    "WITH owner AS ( \
+        INSERT INTO users (id, email, name) VALUES ($1, $2, $3) \
+        ON CONFLICT (id) DO UPDATE \
+          SET email = COALESCE(EXCLUDED.email, users.email), \
+              name = COALESCE(EXCLUDED.name, users.name) \
+          WHERE (EXCLUDED.email IS NOT NULL AND EXCLUDED.email IS DISTINCT FROM users.email) \
+             OR (EXCLUDED.name IS NOT NULL AND EXCLUDED.name IS DISTINCT FROM users.name) \
+     ) \
+     INSERT INTO tasks (user_id, title, description) VALUES ($1, $4, $5) \
+     RETURNING ",
+    task_columns!()
+);
+const GET: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    " FROM tasks WHERE id = $1 AND user_id = $2"
+);
+const REPLACE: &str = concat!(
+    "UPDATE tasks SET title = $3, description = $4, completed = COALESCE($5, completed), ",
+    touch!(),
+    " WHERE id = $1 AND user_id = $2 RETURNING ",
+    task_columns!()
+);
+const SET_COMPLETION: &str = concat!(
+    "UPDATE tasks SET completed = COALESCE($3, NOT completed), ",
+    touch!(),
+    " WHERE id = $1 AND user_id = $2 RETURNING ",
+    task_columns!()
+);
+const DELETE: &str = "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id";
 
 fn tasks(rows: Vec<Row>) -> Result<Vec<Task>, DbError> {
     rows.iter()
@@ -26,14 +85,13 @@ fn first(rows: Vec<Row>) -> Result<Option<Task>, DbError> {
 }
 
 pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Vec<Task>, DbError> {
-    let column = match query.sort {
-        SortKey::Created => "created_at",
-        SortKey::Updated => "updated_at",
-        SortKey::Title => "title",
-    };
-    let direction = match query.order {
-        SortOrder::Asc => "ASC",
-        SortOrder::Desc => "DESC",
+    let sql = match (query.sort, query.order) {
+        (SortKey::Created, SortOrder::Asc) => list_sql!("created_at", "ASC"),
+        (SortKey::Created, SortOrder::Desc) => list_sql!("created_at", "DESC"),
+        (SortKey::Updated, SortOrder::Asc) => list_sql!("updated_at", "ASC"),
+        (SortKey::Updated, SortOrder::Desc) => list_sql!("updated_at", "DESC"),
+        (SortKey::Title, SortOrder::Asc) => list_sql!("title", "ASC"),
+        (SortKey::Title, SortOrder::Desc) => list_sql!("title", "DESC"),
     };
     let completed = match query.status {
         StatusFilter::All => None,
@@ -41,18 +99,9 @@ pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Vec
         StatusFilter::Completed => Some(true),
     };
     let pattern = query.search.as_deref().map(like_pattern);
-    // The ORDER BY is built from the two enums above, never from client text.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tasks \
-         WHERE user_id = $1 \
-           AND ($2::boolean IS NULL OR completed = $2) \
-           AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3) \
-         ORDER BY {column} {direction}, id {direction} \
-         LIMIT $4"
-    );
     let rows = db
         .query_idempotent(
-            &sql,
+            sql,
             &[
                 (&user_id, Type::TEXT),
                 (&completed, Type::BOOL),
@@ -67,21 +116,9 @@ pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Vec
 /// Creates the task and, in the same statement, the owner's users row (or
 /// refreshes its email/name when the token carries new ones).
 pub async fn create(db: &Database, owner: &Principal, task: &NewTask) -> Result<Task, DbError> {
-    let sql = format!(
-        "WITH owner AS ( \
-            INSERT INTO users (id, email, name) VALUES ($1, $2, $3) \
-            ON CONFLICT (id) DO UPDATE \
-              SET email = COALESCE(EXCLUDED.email, users.email), \
-                  name = COALESCE(EXCLUDED.name, users.name) \
-              WHERE (EXCLUDED.email IS NOT NULL AND EXCLUDED.email IS DISTINCT FROM users.email) \
-                 OR (EXCLUDED.name IS NOT NULL AND EXCLUDED.name IS DISTINCT FROM users.name) \
-         ) \
-         INSERT INTO tasks (user_id, title, description) VALUES ($1, $4, $5) \
-         RETURNING {COLUMNS}"
-    );
     let rows = db
         .query(
-            &sql,
+            CREATE,
             &[
                 (&owner.user_id, Type::TEXT),
                 (&owner.email, Type::TEXT),
@@ -95,9 +132,8 @@ pub async fn create(db: &Database, owner: &Principal, task: &NewTask) -> Result<
 }
 
 pub async fn get(db: &Database, user_id: &str, id: i64) -> Result<Option<Task>, DbError> {
-    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2");
     first(
-        db.query(&sql, &[(&id, Type::INT8), (&user_id, Type::TEXT)])
+        db.query_idempotent(GET, &[(&id, Type::INT8), (&user_id, Type::TEXT)])
             .await?,
     )
 }
@@ -108,13 +144,9 @@ pub async fn replace(
     id: i64,
     task: &TaskReplacement,
 ) -> Result<Option<Task>, DbError> {
-    let sql = format!(
-        "UPDATE tasks SET title = $3, description = $4, completed = COALESCE($5, completed), {TOUCH} \
-         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
-    );
     let rows = db
         .query(
-            &sql,
+            REPLACE,
             &[
                 (&id, Type::INT8),
                 (&user_id, Type::TEXT),
@@ -133,14 +165,10 @@ pub async fn set_completion(
     id: i64,
     change: CompletionChange,
 ) -> Result<Option<Task>, DbError> {
-    let sql = format!(
-        "UPDATE tasks SET completed = COALESCE($3, NOT completed), {TOUCH} \
-         WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
-    );
     let completed = change.as_param();
     let rows = db
         .query(
-            &sql,
+            SET_COMPLETION,
             &[
                 (&id, Type::INT8),
                 (&user_id, Type::TEXT),
@@ -154,10 +182,7 @@ pub async fn set_completion(
 /// True when a task was deleted.
 pub async fn delete(db: &Database, user_id: &str, id: i64) -> Result<bool, DbError> {
     let rows = db
-        .query(
-            "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id",
-            &[(&id, Type::INT8), (&user_id, Type::TEXT)],
-        )
+        .query(DELETE, &[(&id, Type::INT8), (&user_id, Type::TEXT)])
         .await?;
     Ok(!rows.is_empty())
 }
