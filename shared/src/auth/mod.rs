@@ -35,8 +35,8 @@ pub struct Principal {
 pub struct Authenticator {
     secret: Option<DecodingKey>,
     jwks: Option<Jwks>,
-    issuer: Option<String>,
-    audience: Option<String>,
+    /// One per accepted algorithm, built at init rather than per request.
+    validations: Vec<(Algorithm, Validation)>,
 }
 
 /// Claims are read loosely (as JSON values) so that a wrongly typed claim gives
@@ -59,8 +59,11 @@ impl Authenticator {
                 .as_deref()
                 .map(|s| DecodingKey::from_secret(s.as_bytes())),
             jwks: Jwks::new(config.jwks.as_deref(), config.jwks_url.as_deref())?,
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
+            validations: [Algorithm::HS256]
+                .into_iter()
+                .chain(jwks::ASYMMETRIC)
+                .map(|algorithm| (algorithm, validation(config, algorithm)))
+                .collect(),
         })
     }
 
@@ -83,7 +86,13 @@ impl Authenticator {
             ));
         }
         let key = self.key_for(header.alg, header.kid.as_deref()).await?;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(header.alg))
+        let validation = self
+            .validations
+            .iter()
+            .find(|(algorithm, _)| *algorithm == header.alg)
+            .map(|(_, validation)| validation)
+            .ok_or_else(|| unauthorized("token algorithm is not accepted"))?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, validation)
             .map_err(|e| unauthorized(describe(&e)))?;
         principal_from(data.claims, now_secs())
     }
@@ -113,29 +122,29 @@ impl Authenticator {
             Lookup::Unavailable(reason) => Err(ApiError::KeysUnavailable(reason)),
         }
     }
+}
 
-    fn validation(&self, algorithm: Algorithm) -> Validation {
-        let mut validation = Validation::new(algorithm);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        let mut required = vec!["exp"];
-        if let Some(issuer) = &self.issuer {
-            validation.set_issuer(&[issuer]);
-            required.push("iss");
-        }
-        match &self.audience {
-            Some(audience) => {
-                validation.set_audience(&[audience]);
-                required.push("aud");
-            }
-            // Better Auth puts its base URL in `aud`; without a configured
-            // audience there is nothing to compare it with.
-            None => validation.validate_aud = false,
-        }
-        validation.set_required_spec_claims(&required);
-        validation
+fn validation(config: &AuthConfig, algorithm: Algorithm) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    let mut required = vec!["exp"];
+    if let Some(issuer) = &config.issuer {
+        validation.set_issuer(&[issuer]);
+        required.push("iss");
     }
+    match &config.audience {
+        Some(audience) => {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        // Better Auth puts its base URL in `aud`; without a configured
+        // audience there is nothing to compare it with.
+        None => validation.validate_aud = false,
+    }
+    validation.set_required_spec_claims(&required);
+    validation
 }
 
 fn unauthorized(reason: impl Into<String>) -> ApiError {
