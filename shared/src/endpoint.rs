@@ -6,7 +6,10 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::http::{body_of, problem, query_pairs, PathParams, Reply};
 use crate::tasks::input::parse_task_id;
-use crate::tasks::{store, CompletionChange, ListQuery, NewTask, Task, TaskReplacement};
+use crate::tasks::store::{self, Change, Creation};
+use crate::tasks::{
+    CompletionChange, IdempotencyKey, IfMatch, ListQuery, NewTask, Task, TaskReplacement,
+};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;
@@ -105,31 +108,60 @@ impl Endpoint {
         let body = body_of(request)?;
         let db = &app.db;
         let user = principal.user_id.as_str();
-        let found = |task: Option<Task>| task.map(Reply::Task).ok_or(ApiError::NotFound);
+        let headers = request.headers();
+        let changed = |change: Change<Task>| match change {
+            Change::Done(task) => Ok(task),
+            Change::Missing => Err(ApiError::NotFound),
+            Change::Stale => Err(ApiError::PreconditionFailed),
+        };
 
         match self {
             Self::ListTasks => {
-                let query = ListQuery::parse(query_pairs(request))?;
-                Ok(Reply::Tasks(store::list(db, user, &query).await?))
+                let query = ListQuery::parse(query_pairs(request), user)?;
+                let page = store::list(db, user, &query).await?;
+                let next = page.next.map(|last| {
+                    format!("{}?{}", request.uri().path(), query.next_page(user, last))
+                });
+                Ok(Reply::Page {
+                    tasks: page.tasks,
+                    next,
+                })
             }
             Self::CreateTask => {
                 let new = NewTask::from_json(body)?;
-                let task = store::create(db, &principal, &new).await?;
+                let key = IdempotencyKey::from_headers(headers)?;
+                let (task, replayed) =
+                    match store::create(db, &principal, &new, key.as_ref()).await? {
+                        Creation::Created(task) => (task, false),
+                        Creation::Replayed(task) => (task, true),
+                        Creation::KeyReused => return Err(ApiError::IdempotencyKeyReused),
+                        Creation::KeyInFlight => return Err(ApiError::IdempotencyKeyInFlight),
+                    };
                 trace.task_id = Some(task.id);
-                Ok(Reply::Created(task))
+                Ok(Reply::Created { task, replayed })
             }
-            Self::GetTask => found(store::get(db, user, task_id).await?),
+            Self::GetTask => match store::get(db, user, task_id).await? {
+                Some(task) => Ok(Reply::Task(task)),
+                None => Err(ApiError::NotFound),
+            },
             Self::UpdateTask => {
                 let replacement = TaskReplacement::from_json(body)?;
-                found(store::replace(db, user, task_id, &replacement).await?)
+                let if_match = IfMatch::from_headers(headers)?;
+                let change =
+                    store::replace(db, user, task_id, &replacement, if_match.as_ref()).await?;
+                changed(change).map(Reply::Task)
             }
-            Self::DeleteTask => match store::delete(db, user, task_id).await? {
-                true => Ok(Reply::NoContent),
-                false => Err(ApiError::NotFound),
-            },
+            Self::DeleteTask => {
+                let if_match = IfMatch::from_headers(headers)?;
+                let change = store::delete(db, user, task_id, if_match.as_ref()).await?;
+                changed(change).map(|_| Reply::NoContent)
+            }
             Self::CompleteTask => {
-                let change = CompletionChange::from_json(body)?;
-                found(store::set_completion(db, user, task_id, change).await?)
+                let completion = CompletionChange::from_json(body)?;
+                let if_match = IfMatch::from_headers(headers)?;
+                let change =
+                    store::set_completion(db, user, task_id, completion, if_match.as_ref()).await?;
+                changed(change).map(Reply::Task)
             }
         }
     }

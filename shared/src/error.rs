@@ -38,6 +38,16 @@ pub enum ApiError {
     NotFound,
     #[error("request body is larger than 64 KiB")]
     PayloadTooLarge,
+    /// A request with this Idempotency-Key is still being processed.
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyKeyInFlight,
+    /// The PUT/PATCH/DELETE carried an If-Match that no longer matches.
+    #[error("the task has changed since that ETag was issued: GET it again, then retry")]
+    PreconditionFailed,
+    /// The Idempotency-Key was already used, within its lifetime, for a
+    /// different request.
+    #[error("this Idempotency-Key was already used for a request with a different body")]
+    IdempotencyKeyReused,
     /// The database could not be reached or did not answer in time. The reason
     /// is logged, never sent: it can name hosts.
     #[error("database unavailable: {0}")]
@@ -74,6 +84,9 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) | Self::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -113,6 +126,9 @@ mod tests {
             (ApiError::Forbidden, 403),
             (ApiError::NotFound, 404),
             (ApiError::PayloadTooLarge, 413),
+            (ApiError::IdempotencyKeyInFlight, 409),
+            (ApiError::PreconditionFailed, 412),
+            (ApiError::IdempotencyKeyReused, 422),
             (ApiError::Unavailable("connect refused".into()), 503),
             (ApiError::KeysUnavailable("jwks down".into()), 503),
             (ApiError::Internal("bug".into()), 500),

@@ -3,11 +3,12 @@
 
 use crate::encoding::{percent_decode, percent_encode_segment};
 use crate::error::ApiError;
+use crate::tasks::version::etag;
 use crate::tasks::Task;
 use lambda_http::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, LINK, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
 };
-use lambda_http::http::StatusCode;
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
@@ -66,31 +67,61 @@ pub fn query_pairs(request: &Request) -> Vec<(&str, &str)> {
 #[derive(Debug)]
 pub enum Reply {
     Task(Task),
-    Created(Task),
-    Tasks(Vec<Task>),
+    /// 201; `replayed` when an Idempotency-Key answered with the original.
+    Created {
+        task: Task,
+        replayed: bool,
+    },
+    /// One page; `next` is the URL of the following one, if any.
+    Page {
+        tasks: Vec<Task>,
+        next: Option<String>,
+    },
     NoContent,
 }
 
 impl Reply {
     pub fn into_response(self) -> Response<Body> {
         match self {
-            Reply::Task(task) => json(StatusCode::OK, &task),
-            Reply::Tasks(tasks) => json(StatusCode::OK, &tasks),
-            Reply::Created(task) => {
+            Reply::Task(task) => with_etag(json(StatusCode::OK, &task), &task),
+            Reply::Page { tasks, next } => {
+                let mut response = json(StatusCode::OK, &tasks);
+                if let Some(Ok(link)) = next.map(|url| format!("<{url}>; rel=\"next\"").parse()) {
+                    response.headers_mut().insert(LINK, link);
+                }
+                response
+            }
+            Reply::Created { task, replayed } => {
                 let location = format!(
                     "/api/{}/tasks/{}",
                     percent_encode_segment(&task.user_id),
                     task.id
                 );
-                let mut response = json(StatusCode::CREATED, &task);
+                let mut response = with_etag(json(StatusCode::CREATED, &task), &task);
+                let headers = response.headers_mut();
                 if let Ok(value) = location.parse() {
-                    response.headers_mut().insert(LOCATION, value);
+                    headers.insert(LOCATION, value);
+                }
+                if replayed {
+                    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
                 }
                 response
             }
             Reply::NoContent => response(StatusCode::NO_CONTENT, None, Body::Empty),
         }
     }
+}
+
+/// Stripe's name for "this is the stored answer to an earlier request".
+const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+fn with_etag(mut response: Response<Body>, task: &Task) -> Response<Body> {
+    if response.status().is_success() {
+        if let Ok(value) = etag(task).parse() {
+            response.headers_mut().insert(ETAG, value);
+        }
+    }
+    response
 }
 
 fn response(status: StatusCode, content_type: Option<&str>, body: Body) -> Response<Body> {
@@ -149,7 +180,9 @@ pub fn problem(error: &ApiError) -> Response<Body> {
                 headers.insert(WWW_AUTHENTICATE, value);
             }
         }
-        ApiError::Unavailable(_) | ApiError::KeysUnavailable(_) => {
+        ApiError::Unavailable(_)
+        | ApiError::KeysUnavailable(_)
+        | ApiError::IdempotencyKeyInFlight => {
             headers.insert(RETRY_AFTER, RETRY_AFTER_SECS.into());
         }
         _ => {}

@@ -1,6 +1,8 @@
 //! Client input and its rules. Everything here is checked before any SQL runs,
 //! so a rejected request never changes the database.
 
+use super::cursor::{Cursor, MAX_CURSOR_CHARS};
+use crate::encoding::percent_encode_segment;
 use crate::error::{ApiError, FieldError};
 use serde_json::{Map, Value};
 
@@ -209,6 +211,35 @@ pub enum SortOrder {
     Desc,
 }
 
+impl StatusFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+        }
+    }
+}
+
+impl SortKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Title => "title",
+        }
+    }
+}
+
+impl SortOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+}
+
 /// GET /api/{user_id}/tasks parameters, every one validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
@@ -217,6 +248,8 @@ pub struct ListQuery {
     pub order: SortOrder,
     pub search: Option<String>,
     pub limit: i64,
+    /// Where the previous page ended (`cursor`); `None` for the first page.
+    pub after: Option<Cursor>,
 }
 
 impl Default for ListQuery {
@@ -227,6 +260,7 @@ impl Default for ListQuery {
             order: SortOrder::Desc,
             search: None,
             limit: LIST_LIMIT_MAX,
+            after: None,
         }
     }
 }
@@ -234,15 +268,19 @@ impl Default for ListQuery {
 impl ListQuery {
     /// Parameters this API does not define are ignored (as cache-busters must
     /// be); a defined parameter with an unknown value, or given twice, is a 400.
+    /// `user_id` is the caller: a cursor is only valid for the user (and the
+    /// sort and filters) it was made for.
     pub fn parse<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        user_id: &str,
     ) -> Result<Self, ApiError> {
         let mut seen: Vec<&str> = Vec::new();
         let mut errors = Vec::new();
         let mut query = Self::default();
         let mut order = None;
+        let mut cursor = None;
         for (key, value) in pairs {
-            if !matches!(key, "status" | "sort" | "order" | "q" | "limit") {
+            if !matches!(key, "status" | "sort" | "order" | "q" | "limit" | "cursor") {
                 continue;
             }
             if seen.contains(&key) {
@@ -287,6 +325,11 @@ impl ListQuery {
                         query.search = Some(value.to_owned());
                     }
                 }
+                "cursor" => match value.len() {
+                    0 => {}
+                    1..=MAX_CURSOR_CHARS => cursor = Some(value),
+                    _ => bad("is not a cursor this API issued"),
+                },
                 _ => unreachable!("filtered above"),
             }
         }
@@ -298,7 +341,29 @@ impl ListQuery {
             SortKey::Title => SortOrder::Asc,
             _ => SortOrder::Desc,
         });
+        if let Some(text) = cursor {
+            query.after = Some(Cursor::decode(text, user_id, &query)?);
+        }
         Ok(query)
+    }
+
+    /// The query string of the page after `last`: this query's parameters,
+    /// spelled out, plus the cursor.
+    pub fn next_page(&self, user_id: &str, last: Cursor) -> String {
+        let mut query = format!(
+            "status={}&sort={}&order={}&limit={}",
+            self.status.as_str(),
+            self.sort.as_str(),
+            self.order.as_str(),
+            self.limit
+        );
+        if let Some(search) = &self.search {
+            query.push_str("&q=");
+            query.push_str(&percent_encode_segment(search));
+        }
+        query.push_str("&cursor=");
+        query.push_str(&last.encode(user_id, self));
+        query
     }
 }
 
@@ -451,22 +516,58 @@ mod tests {
 
     #[test]
     fn list_query_defaults_and_values() {
-        assert_eq!(ListQuery::parse([]).unwrap(), ListQuery::default());
-        let q = ListQuery::parse([("sort", "title"), ("status", "pending"), ("utm", "x")]).unwrap();
+        assert_eq!(ListQuery::parse([], "u").unwrap(), ListQuery::default());
+        let q = ListQuery::parse(
+            [("sort", "title"), ("status", "pending"), ("utm", "x")],
+            "u",
+        )
+        .unwrap();
         assert_eq!(
             (q.sort, q.order, q.status),
             (SortKey::Title, SortOrder::Asc, StatusFilter::Pending)
         );
-        let q = ListQuery::parse([
-            ("sort", "updated"),
-            ("order", "asc"),
-            ("limit", "5"),
-            ("q", "milk"),
-        ])
+        let q = ListQuery::parse(
+            [
+                ("sort", "updated"),
+                ("order", "asc"),
+                ("limit", "5"),
+                ("q", "milk"),
+            ],
+            "u",
+        )
         .unwrap();
         assert_eq!(
             (q.order, q.limit, q.search.as_deref()),
             (SortOrder::Asc, 5, Some("milk"))
+        );
+    }
+
+    #[test]
+    fn the_next_page_repeats_the_query_with_a_cursor() {
+        use crate::encoding::percent_decode;
+        use crate::tasks::cursor::SortValue;
+        let first =
+            ListQuery::parse([("sort", "title"), ("q", "a b&c=d"), ("limit", "5")], "u").unwrap();
+        let last = Cursor {
+            key: SortValue::Title("x".into()),
+            id: 3,
+        };
+        let next = first.next_page("u", last.clone());
+        let pairs: Vec<(String, String)> = next
+            .split('&')
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap();
+                (k.to_owned(), percent_decode(v))
+            })
+            .collect();
+        let again =
+            ListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), "u").unwrap();
+        assert_eq!(
+            again,
+            ListQuery {
+                after: Some(last),
+                ..first
+            }
         );
     }
 
@@ -482,8 +583,9 @@ mod tests {
             vec![("limit", "+5")],
             vec![("q", "a\0")],
             vec![("status", "all"), ("status", "pending")],
+            vec![("cursor", "not-a-cursor")],
         ] {
-            assert!(ListQuery::parse(pairs.clone()).is_err(), "{pairs:?}");
+            assert!(ListQuery::parse(pairs.clone(), "u").is_err(), "{pairs:?}");
         }
     }
 }

@@ -1,37 +1,45 @@
-//! One SQL statement per endpoint, each one round trip (see `db::Param`).
+//! One SQL statement per request, each one round trip (see `db::Param`).
 //! Every statement filters on the authenticated user, so another user's task
 //! is indistinguishable from a missing one.
 
+use super::cursor::{Cursor, SortValue};
+use super::idempotency::IdempotencyKey;
 use super::input::{
     CompletionChange, ListQuery, NewTask, SortKey, SortOrder, StatusFilter, TaskReplacement,
 };
 use super::model::{task_columns, Task};
+use super::version::IfMatch;
 use crate::auth::Principal;
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, Param};
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
 // Every statement is a compile-time constant: nothing is formatted per request.
+// Statements with optional parts (a cursor, If-Match, Idempotency-Key) come in
+// two variants, so the common request runs the simplest plan.
 
 /// `updated_at` must move on every change, even when two changes land within
-/// the clock's resolution or the clock steps back.
+/// the clock's resolution or the clock steps back: it is the task's version.
 macro_rules! touch {
     () => {
         "updated_at = GREATEST(now(), updated_at + interval '1 microsecond')"
     };
 }
 
-/// The list statement for one sort column and direction. The ORDER BY comes
-/// from the query's enums, never from client text.
+/// The list statement for one sort column and direction, optionally resuming
+/// after a cursor's (key, id) — a row comparison the (user_id, key, id) index
+/// answers as a range. The ORDER BY comes from the query's enums, never from
+/// client text.
 macro_rules! list_sql {
-    ($column:literal, $direction:literal) => {
+    ($column:literal, $direction:literal $(, after $compare:literal)?) => {
         concat!(
             "SELECT ",
             task_columns!(),
             " FROM tasks WHERE user_id = $1 \
                AND ($2::boolean IS NULL OR completed = $2) \
-               AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3) \
-             ORDER BY ",
+               AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3)",
+            $(" AND (", $column, ", id) ", $compare, " ($5, $6)",)?
+            " ORDER BY ",
             $column,
             " ",
             $direction,
@@ -42,93 +50,258 @@ macro_rules! list_sql {
     };
 }
 
+/// Creates or refreshes the owner's users row, as part of the create statement.
+macro_rules! upsert_owner {
+    () => {
+        "owner AS ( \
+            INSERT INTO users (id, email, name) VALUES ($1, $2, $3) \
+            ON CONFLICT (id) DO UPDATE \
+              SET email = COALESCE(EXCLUDED.email, users.email), \
+                  name = COALESCE(EXCLUDED.name, users.name) \
+              WHERE (EXCLUDED.email IS NOT NULL AND EXCLUDED.email IS DISTINCT FROM users.email) \
+                 OR (EXCLUDED.name IS NOT NULL AND EXCLUDED.name IS DISTINCT FROM users.name) \
+         )"
+    };
+}
+
+/// A change under If-Match: `current` tells a missing task (no row) from a
+/// stale one (a row of NULLs). The version test sits in the change's own
+/// WHERE, so a concurrent change committed in between is re-checked by
+/// PostgreSQL and makes this one stale rather than overwriting it.
+macro_rules! if_match {
+    ($versions:literal, $($change:tt)+) => {
+        concat!(
+            "WITH current AS (SELECT id FROM tasks WHERE id = $1 AND user_id = $2), \
+                  changed AS (",
+            $($change)+,
+            " AND updated_at = ANY(",
+            $versions,
+            "::timestamptz[]) RETURNING ",
+            task_columns!(),
+            ") SELECT changed.* FROM current LEFT JOIN changed ON true"
+        )
+    };
+}
+
+macro_rules! replace_task {
+    () => {
+        concat!(
+            "UPDATE tasks SET title = $3, description = $4, completed = COALESCE($5, completed), ",
+            touch!(),
+            " WHERE id = $1 AND user_id = $2"
+        )
+    };
+}
+
+macro_rules! set_completion {
+    () => {
+        concat!(
+            "UPDATE tasks SET completed = COALESCE($3, NOT completed), ",
+            touch!(),
+            " WHERE id = $1 AND user_id = $2"
+        )
+    };
+}
+
+macro_rules! delete_task {
+    () => {
+        "DELETE FROM tasks WHERE id = $1 AND user_id = $2"
+    };
+}
+
 const CREATE: &str = concat!(
-    "WITH owner AS ( \
-        INSERT INTO users (id, email, name) VALUES ($1, $2, $3) \
-        ON CONFLICT (id) DO UPDATE \
-          SET email = COALESCE(EXCLUDED.email, users.email), \
-              name = COALESCE(EXCLUDED.name, users.name) \
-          WHERE (EXCLUDED.email IS NOT NULL AND EXCLUDED.email IS DISTINCT FROM users.email) \
-             OR (EXCLUDED.name IS NOT NULL AND EXCLUDED.name IS DISTINCT FROM users.name) \
-     ) \
-     INSERT INTO tasks (user_id, title, description) VALUES ($1, $4, $5) \
-     RETURNING ",
+    "WITH ",
+    upsert_owner!(),
+    " INSERT INTO tasks (user_id, title, description) VALUES ($1, $4, $5) RETURNING ",
     task_columns!()
+);
+
+/// Create under an Idempotency-Key ($6). The key is claimed first, with the
+/// id the task will get; only a successful claim inserts the task. A key seen
+/// before answers with the task as it was created (columns 0–6), whether the
+/// request was the same (column 8), and `replayed` (column 7). A key whose
+/// first request is still running blocks the claim until that commits, and
+/// then is invisible to this statement's snapshot: no row at all, a 409.
+/// Expired keys of the user are swept on the way.
+const CREATE_ONCE: &str = concat!(
+    "WITH ",
+    upsert_owner!(),
+    ", expired AS ( \
+        DELETE FROM idempotency_keys \
+        WHERE user_id = $1 AND key <> $6 AND created_at < now() - interval '24 hours' \
+     ), fresh AS (SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id), \
+     claim AS ( \
+        INSERT INTO idempotency_keys AS k (user_id, key, task_id, title, description) \
+        SELECT $1, $6, id, $4, $5 FROM fresh \
+        ON CONFLICT (user_id, key) DO UPDATE \
+          SET task_id = EXCLUDED.task_id, title = EXCLUDED.title, \
+              description = EXCLUDED.description, created_at = now() \
+          WHERE k.created_at < now() - interval '24 hours' \
+        RETURNING task_id \
+     ), created AS ( \
+        INSERT INTO tasks (id, user_id, title, description) OVERRIDING SYSTEM VALUE \
+        SELECT task_id, $1, $4, $5 FROM claim \
+        RETURNING ",
+    task_columns!(),
+    " ) SELECT *, false AS replayed, true AS same_request FROM created \
+     UNION ALL \
+     SELECT task_id, user_id, title, description, false, created_at, created_at, true, \
+            title = $4 AND description IS NOT DISTINCT FROM $5 \
+     FROM idempotency_keys WHERE user_id = $1 AND key = $6 AND NOT EXISTS (SELECT FROM claim)"
 );
 const GET: &str = concat!(
     "SELECT ",
     task_columns!(),
     " FROM tasks WHERE id = $1 AND user_id = $2"
 );
-const REPLACE: &str = concat!(
-    "UPDATE tasks SET title = $3, description = $4, completed = COALESCE($5, completed), ",
-    touch!(),
-    " WHERE id = $1 AND user_id = $2 RETURNING ",
-    task_columns!()
-);
-const SET_COMPLETION: &str = concat!(
-    "UPDATE tasks SET completed = COALESCE($3, NOT completed), ",
-    touch!(),
-    " WHERE id = $1 AND user_id = $2 RETURNING ",
-    task_columns!()
-);
-const DELETE: &str = "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id";
+const REPLACE: &str = concat!(replace_task!(), " RETURNING ", task_columns!());
+const REPLACE_IF_MATCH: &str = if_match!("$6", replace_task!());
+const SET_COMPLETION: &str = concat!(set_completion!(), " RETURNING ", task_columns!());
+const SET_COMPLETION_IF_MATCH: &str = if_match!("$4", set_completion!());
+const DELETE: &str = concat!(delete_task!(), " RETURNING ", task_columns!());
+const DELETE_IF_MATCH: &str = if_match!("$3", delete_task!());
+
+/// One page of a list, and where the next one starts (if there is one).
+#[derive(Debug)]
+pub struct Page {
+    pub tasks: Vec<Task>,
+    pub next: Option<Cursor>,
+}
+
+/// What became of a change to one task.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Change<T> {
+    Done(T),
+    /// No such task for this user.
+    Missing,
+    /// The task exists, but If-Match named another version.
+    Stale,
+}
+
+/// What became of a create.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Creation {
+    Created(Task),
+    /// The Idempotency-Key was seen before, with the same request: the task
+    /// as that request created it.
+    Replayed(Task),
+    /// The key was seen before with a different request.
+    KeyReused,
+    /// The key's first request has not finished yet.
+    KeyInFlight,
+}
+
+fn read<T>(value: Result<T, tokio_postgres::Error>) -> Result<T, DbError> {
+    value.map_err(|e| DbError::Statement(e.to_string()))
+}
 
 fn tasks(rows: Vec<Row>) -> Result<Vec<Task>, DbError> {
-    rows.iter()
-        .map(|row| Task::from_row(row).map_err(|e| DbError::Statement(e.to_string())))
-        .collect()
+    rows.iter().map(|row| read(Task::from_row(row))).collect()
 }
 
 fn first(rows: Vec<Row>) -> Result<Option<Task>, DbError> {
     Ok(tasks(rows)?.into_iter().next())
 }
 
-pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Vec<Task>, DbError> {
-    let sql = match (query.sort, query.order) {
-        (SortKey::Created, SortOrder::Asc) => list_sql!("created_at", "ASC"),
-        (SortKey::Created, SortOrder::Desc) => list_sql!("created_at", "DESC"),
-        (SortKey::Updated, SortOrder::Asc) => list_sql!("updated_at", "ASC"),
-        (SortKey::Updated, SortOrder::Desc) => list_sql!("updated_at", "DESC"),
-        (SortKey::Title, SortOrder::Asc) => list_sql!("title", "ASC"),
-        (SortKey::Title, SortOrder::Desc) => list_sql!("title", "DESC"),
+/// Reads the answer of a change statement, conditional or not.
+fn change_of(rows: Vec<Row>) -> Result<Change<Task>, DbError> {
+    let Some(row) = rows.first() else {
+        return Ok(Change::Missing);
     };
+    match read(row.try_get::<_, Option<i64>>(0))? {
+        None => Ok(Change::Stale),
+        Some(_) => Ok(Change::Done(read(Task::from_row(row))?)),
+    }
+}
+
+fn list_statement(sort: SortKey, order: SortOrder, resuming: bool) -> &'static str {
+    use SortKey::{Created, Title, Updated};
+    use SortOrder::{Asc, Desc};
+    match (sort, order, resuming) {
+        (Created, Asc, false) => list_sql!("created_at", "ASC"),
+        (Created, Asc, true) => list_sql!("created_at", "ASC", after ">"),
+        (Created, Desc, false) => list_sql!("created_at", "DESC"),
+        (Created, Desc, true) => list_sql!("created_at", "DESC", after "<"),
+        (Updated, Asc, false) => list_sql!("updated_at", "ASC"),
+        (Updated, Asc, true) => list_sql!("updated_at", "ASC", after ">"),
+        (Updated, Desc, false) => list_sql!("updated_at", "DESC"),
+        (Updated, Desc, true) => list_sql!("updated_at", "DESC", after "<"),
+        (Title, Asc, false) => list_sql!("title", "ASC"),
+        (Title, Asc, true) => list_sql!("title", "ASC", after ">"),
+        (Title, Desc, false) => list_sql!("title", "DESC"),
+        (Title, Desc, true) => list_sql!("title", "DESC", after "<"),
+    }
+}
+
+pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Page, DbError> {
     let completed = match query.status {
         StatusFilter::All => None,
         StatusFilter::Pending => Some(false),
         StatusFilter::Completed => Some(true),
     };
     let pattern = query.search.as_deref().map(like_pattern);
-    let rows = db
-        .query_idempotent(
-            sql,
-            &[
-                (&user_id, Type::TEXT),
-                (&completed, Type::BOOL),
-                (&pattern, Type::TEXT),
-                (&query.limit, Type::INT8),
-            ],
-        )
-        .await?;
-    tasks(rows)
+    // One row more than asked tells whether another page exists.
+    let fetch = query.limit + 1;
+    let mut params: Vec<Param> = vec![
+        (&user_id, Type::TEXT),
+        (&completed, Type::BOOL),
+        (&pattern, Type::TEXT),
+        (&fetch, Type::INT8),
+    ];
+    if let Some(after) = &query.after {
+        params.push(match &after.key {
+            SortValue::Time(at) => (at, Type::TIMESTAMPTZ),
+            SortValue::Title(title) => (title, Type::TEXT),
+        });
+        params.push((&after.id, Type::INT8));
+    }
+    let sql = list_statement(query.sort, query.order, query.after.is_some());
+    let mut tasks = tasks(db.query_idempotent(sql, &params).await?)?;
+    let next = if tasks.len() as i64 > query.limit {
+        tasks.truncate(query.limit as usize);
+        tasks.last().map(|last| Cursor::after(last, query.sort))
+    } else {
+        None
+    };
+    Ok(Page { tasks, next })
 }
 
 /// Creates the task and, in the same statement, the owner's users row (or
-/// refreshes its email/name when the token carries new ones).
-pub async fn create(db: &Database, owner: &Principal, task: &NewTask) -> Result<Task, DbError> {
-    let rows = db
-        .query(
-            CREATE,
-            &[
-                (&owner.user_id, Type::TEXT),
-                (&owner.email, Type::TEXT),
-                (&owner.name, Type::TEXT),
-                (&task.title, Type::VARCHAR),
-                (&task.description, Type::VARCHAR),
-            ],
-        )
-        .await?;
-    first(rows)?.ok_or_else(|| DbError::Statement("INSERT returned no row".into()))
+/// refreshes its email/name when the token carries new ones) and, with an
+/// Idempotency-Key, the key's record.
+pub async fn create(
+    db: &Database,
+    owner: &Principal,
+    task: &NewTask,
+    key: Option<&IdempotencyKey>,
+) -> Result<Creation, DbError> {
+    let key = key.map(IdempotencyKey::as_str);
+    let mut params: Vec<Param> = vec![
+        (&owner.user_id, Type::TEXT),
+        (&owner.email, Type::TEXT),
+        (&owner.name, Type::TEXT),
+        (&task.title, Type::VARCHAR),
+        (&task.description, Type::VARCHAR),
+    ];
+    let Some(key) = &key else {
+        let created = first(db.query(CREATE, &params).await?)?;
+        return created
+            .map(Creation::Created)
+            .ok_or_else(|| DbError::Statement("INSERT returned no row".into()));
+    };
+    params.push((key, Type::TEXT));
+    let rows = db.query(CREATE_ONCE, &params).await?;
+    let Some(row) = rows.first() else {
+        return Ok(Creation::KeyInFlight);
+    };
+    let task = read(Task::from_row(row))?;
+    let replayed: bool = read(row.try_get(7))?;
+    let same_request: bool = read(row.try_get(8))?;
+    Ok(match (replayed, same_request) {
+        (false, _) => Creation::Created(task),
+        (true, true) => Creation::Replayed(task),
+        (true, false) => Creation::KeyReused,
+    })
 }
 
 pub async fn get(db: &Database, user_id: &str, id: i64) -> Result<Option<Task>, DbError> {
@@ -138,53 +311,72 @@ pub async fn get(db: &Database, user_id: &str, id: i64) -> Result<Option<Task>, 
     )
 }
 
+/// Runs the plain or the If-Match variant of a change; `params` are the
+/// plain one's, the versions go last.
+async fn change<'a>(
+    db: &Database,
+    (plain, conditional): (&str, &str),
+    params: &mut Vec<Param<'a>>,
+    if_match: Option<&'a IfMatch>,
+) -> Result<Change<Task>, DbError> {
+    let sql = match if_match {
+        None => plain,
+        Some(if_match) => {
+            params.push((&if_match.versions, Type::TIMESTAMPTZ_ARRAY));
+            conditional
+        }
+    };
+    change_of(db.query(sql, params).await?)
+}
+
 pub async fn replace(
     db: &Database,
     user_id: &str,
     id: i64,
     task: &TaskReplacement,
-) -> Result<Option<Task>, DbError> {
-    let rows = db
-        .query(
-            REPLACE,
-            &[
-                (&id, Type::INT8),
-                (&user_id, Type::TEXT),
-                (&task.title, Type::VARCHAR),
-                (&task.description, Type::VARCHAR),
-                (&task.completed, Type::BOOL),
-            ],
-        )
-        .await?;
-    first(rows)
+    if_match: Option<&IfMatch>,
+) -> Result<Change<Task>, DbError> {
+    let mut params: Vec<Param> = vec![
+        (&id, Type::INT8),
+        (&user_id, Type::TEXT),
+        (&task.title, Type::VARCHAR),
+        (&task.description, Type::VARCHAR),
+        (&task.completed, Type::BOOL),
+    ];
+    change(db, (REPLACE, REPLACE_IF_MATCH), &mut params, if_match).await
 }
 
 pub async fn set_completion(
     db: &Database,
     user_id: &str,
     id: i64,
-    change: CompletionChange,
-) -> Result<Option<Task>, DbError> {
-    let completed = change.as_param();
-    let rows = db
-        .query(
-            SET_COMPLETION,
-            &[
-                (&id, Type::INT8),
-                (&user_id, Type::TEXT),
-                (&completed, Type::BOOL),
-            ],
-        )
-        .await?;
-    first(rows)
+    completion: CompletionChange,
+    if_match: Option<&IfMatch>,
+) -> Result<Change<Task>, DbError> {
+    let completed = completion.as_param();
+    let mut params: Vec<Param> = vec![
+        (&id, Type::INT8),
+        (&user_id, Type::TEXT),
+        (&completed, Type::BOOL),
+    ];
+    change(
+        db,
+        (SET_COMPLETION, SET_COMPLETION_IF_MATCH),
+        &mut params,
+        if_match,
+    )
+    .await
 }
 
-/// True when a task was deleted.
-pub async fn delete(db: &Database, user_id: &str, id: i64) -> Result<bool, DbError> {
-    let rows = db
-        .query(DELETE, &[(&id, Type::INT8), (&user_id, Type::TEXT)])
-        .await?;
-    Ok(!rows.is_empty())
+/// Answers the deleted task, as it was.
+pub async fn delete(
+    db: &Database,
+    user_id: &str,
+    id: i64,
+    if_match: Option<&IfMatch>,
+) -> Result<Change<Task>, DbError> {
+    let mut params: Vec<Param> = vec![(&id, Type::INT8), (&user_id, Type::TEXT)];
+    change(db, (DELETE, DELETE_IF_MATCH), &mut params, if_match).await
 }
 
 /// A substring search: the client's `%`, `_` and `\` match themselves.

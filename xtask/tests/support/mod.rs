@@ -121,6 +121,7 @@ pub struct Call {
     authorization: Option<String>,
     body: Option<String>,
     query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
 }
 
 impl Call {
@@ -132,6 +133,7 @@ impl Call {
             authorization: None,
             body: None,
             query: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -167,6 +169,18 @@ impl Call {
         self
     }
 
+    /// A request header (lower-case name, as API Gateway delivers them).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The query of a `Link: <…?query>; rel="next"` URL, parameter by parameter.
+    pub fn next_page(mut self, link: &str) -> Self {
+        self.query = link_query(link);
+        self
+    }
+
     pub fn query(mut self, name: &str, value: &str) -> Self {
         self.query.push((name.to_owned(), value.to_owned()));
         self
@@ -192,6 +206,14 @@ impl Call {
             Some(value) => headers.insert("authorization".into(), json!(value)),
             None => headers.remove("authorization"),
         };
+        for (name, value) in &self.headers {
+            // API Gateway joins repeated headers with commas.
+            let joined = match headers.get(name).and_then(Value::as_str) {
+                Some(previous) => format!("{previous},{value}"),
+                None => value.clone(),
+            };
+            headers.insert(name.clone(), json!(joined));
+        }
         match &self.body {
             Some(body) => event["body"] = json!(body),
             None => {
@@ -200,7 +222,11 @@ impl Call {
         }
 
         // API Gateway joins repeated parameters with commas.
-        let raw_query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let raw_query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shared::encoding::percent_encode_segment(v)))
+            .collect();
         event["rawQueryString"] = json!(raw_query.join("&"));
         let mut joined: Map<String, Value> = Map::new();
         for (k, v) in &self.query {
@@ -231,6 +257,22 @@ impl Call {
             body: response.body().as_ref().to_vec(),
         }
     }
+}
+
+/// The URL inside `<…>; rel="next"`.
+pub fn link_target(link: &str) -> &str {
+    assert!(link.ends_with(r#">; rel="next""#), "{link}");
+    &link[1..link.len() - r#">; rel="next""#.len()]
+}
+
+/// The parameters of a `Link` URL's query, decoded.
+pub fn link_query(link: &str) -> Vec<(String, String)> {
+    let query = link_target(link).split_once('?').map_or("", |(_, q)| q);
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), shared::encoding::percent_decode(v)))
+        .collect()
 }
 
 #[derive(Debug)]

@@ -1,0 +1,218 @@
+//! Keyset pagination. A page ends at the (sort key, id) of its last task; the
+//! next page starts strictly after it, so tasks inserted or deleted between
+//! pages never shift what the client has not seen yet (as OFFSET would).
+//!
+//! The cursor is opaque to clients: base64url of a version byte, a fingerprint
+//! of the query it was made for (user, sort, order, status, q) and the
+//! position. The fingerprint is what makes a cursor from another user, sort or
+//! filter a 400 instead of a silently wrong page. It is not a signature: a
+//! forged cursor can only move within the caller's own tasks, because every
+//! statement filters on the authenticated user anyway.
+
+use super::input::{ListQuery, SortKey};
+use super::model::{micros, Task};
+use crate::error::ApiError;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+const VERSION: u8 = 1;
+const FINGERPRINT_BYTES: usize = 8;
+const HEADER_BYTES: usize = 1 + FINGERPRINT_BYTES + 8;
+/// A title of 255 four-byte characters, encoded: anything longer is not ours.
+pub const MAX_CURSOR_CHARS: usize = 1400;
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: SortValue,
+    pub id: i64,
+}
+
+/// The sort column's value at the position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortValue {
+    Time(OffsetDateTime),
+    Title(String),
+}
+
+impl Cursor {
+    /// The position right after `task` in a list sorted by `sort`.
+    pub fn after(task: &Task, sort: SortKey) -> Self {
+        let key = match sort {
+            SortKey::Created => SortValue::Time(task.created_at),
+            SortKey::Updated => SortValue::Time(task.updated_at),
+            SortKey::Title => SortValue::Title(task.title.clone()),
+        };
+        Self { key, id: task.id }
+    }
+
+    pub fn encode(&self, user_id: &str, query: &ListQuery) -> String {
+        let mut bytes = Vec::with_capacity(HEADER_BYTES + 16);
+        bytes.push(VERSION);
+        bytes.extend_from_slice(&fingerprint(user_id, query));
+        bytes.extend_from_slice(&self.id.to_be_bytes());
+        match &self.key {
+            SortValue::Time(at) => bytes.extend_from_slice(&micros(*at).to_be_bytes()),
+            SortValue::Title(title) => bytes.extend_from_slice(title.as_bytes()),
+        }
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Reads a cursor back, refusing any that this query did not produce.
+    pub fn decode(text: &str, user_id: &str, query: &ListQuery) -> Result<Self, ApiError> {
+        let foreign = || ApiError::invalid("cursor", "is not a cursor this API issued");
+        if text.len() > MAX_CURSOR_CHARS {
+            return Err(foreign());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| foreign())?;
+        if bytes.len() < HEADER_BYTES || bytes[0] != VERSION {
+            return Err(foreign());
+        }
+        if bytes[1..1 + FINGERPRINT_BYTES] != fingerprint(user_id, query) {
+            return Err(ApiError::invalid(
+                "cursor",
+                "belongs to a different user, sort, order, status or q: \
+                 start again without a cursor",
+            ));
+        }
+        let id = i64::from_be_bytes(
+            bytes[1 + FINGERPRINT_BYTES..HEADER_BYTES]
+                .try_into()
+                .unwrap(),
+        );
+        let rest = &bytes[HEADER_BYTES..];
+        let key = match query.sort {
+            SortKey::Created | SortKey::Updated => {
+                let micros = i64::from_be_bytes(rest.try_into().map_err(|_| foreign())?);
+                let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+                    .map_err(|_| foreign())?;
+                SortValue::Time(at)
+            }
+            SortKey::Title => {
+                let title = std::str::from_utf8(rest).map_err(|_| foreign())?;
+                if title.contains('\0') {
+                    return Err(foreign());
+                }
+                SortValue::Title(title.to_owned())
+            }
+        };
+        Ok(Self { key, id })
+    }
+}
+
+fn fingerprint(user_id: &str, query: &ListQuery) -> [u8; FINGERPRINT_BYTES] {
+    let mut hash = Sha256::new();
+    // Length-prefixed, so no two different queries hash the same bytes.
+    for part in [
+        user_id,
+        query.sort.as_str(),
+        query.order.as_str(),
+        query.status.as_str(),
+        query.search.as_deref().unwrap_or(""),
+    ] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.update([u8::from(query.search.is_some())]);
+    let digest = hash.finalize();
+    let mut out = [0u8; FINGERPRINT_BYTES];
+    out.copy_from_slice(&digest[..FINGERPRINT_BYTES]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::input::{SortOrder, StatusFilter};
+    use time::macros::datetime;
+
+    fn query(sort: SortKey) -> ListQuery {
+        ListQuery {
+            sort,
+            ..ListQuery::default()
+        }
+    }
+
+    #[test]
+    fn round_trips_each_kind_of_position() {
+        for (sort, key) in [
+            (
+                SortKey::Created,
+                SortValue::Time(datetime!(2026-11-24 09:00:00.123456 UTC)),
+            ),
+            (SortKey::Title, SortValue::Title("Ünïcode ☃ title".into())),
+        ] {
+            let cursor = Cursor { key, id: 42 };
+            let text = cursor.encode("alice", &query(sort));
+            assert!(text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            assert_eq!(
+                Cursor::decode(&text, "alice", &query(sort)).unwrap(),
+                cursor
+            );
+        }
+    }
+
+    #[test]
+    fn a_cursor_only_fits_its_own_query() {
+        let made_for = query(SortKey::Created);
+        let text = Cursor {
+            key: SortValue::Time(datetime!(2026-01-01 0:00 UTC)),
+            id: 1,
+        }
+        .encode("alice", &made_for);
+        let others = [
+            ("bob", made_for.clone()),
+            ("alice", query(SortKey::Updated)),
+            (
+                "alice",
+                ListQuery {
+                    order: SortOrder::Asc,
+                    ..made_for.clone()
+                },
+            ),
+            (
+                "alice",
+                ListQuery {
+                    status: StatusFilter::Pending,
+                    ..made_for.clone()
+                },
+            ),
+            (
+                "alice",
+                ListQuery {
+                    search: Some("milk".into()),
+                    ..made_for.clone()
+                },
+            ),
+        ];
+        for (user, other) in others {
+            let error = Cursor::decode(&text, user, &other).unwrap_err();
+            assert_eq!(error.field_errors()[0].field, "cursor", "{user} {other:?}");
+        }
+        // The page size may change between pages.
+        let bigger = ListQuery {
+            limit: 7,
+            ..made_for.clone()
+        };
+        assert!(Cursor::decode(&text, "alice", &bigger).is_ok());
+    }
+
+    #[test]
+    fn garbage_is_a_client_error() {
+        let q = query(SortKey::Title);
+        for text in [
+            "",
+            "x",
+            "!!!!",
+            "AQ",
+            &"A".repeat(2000),
+            "AAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert!(Cursor::decode(text, "alice", &q).is_err(), "{text}");
+        }
+    }
+}
