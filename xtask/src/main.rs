@@ -247,17 +247,17 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     };
     let direct = run_suite(&url, filters);
 
-    // The endpoint suites once more through PgBouncer in transaction mode (as
-    // Neon's pooled endpoint), unless the caller picked tests.
-    // The endpoint suites again through PgBouncer in transaction mode (as
-    // Neon's pooled endpoint), with max_prepared_statements = 0 and, where the
-    // installed PgBouncer has the setting (1.21+), with it enabled as well.
+    // Unless the caller picked tests: the endpoint suites again through
+    // PgBouncer in transaction mode (as Neon's pooled endpoint), with
+    // max_prepared_statements = 0 and, where the installed PgBouncer has the
+    // setting (1.21+), with it enabled as well.
     let mut pooled = Ok(());
     if filters.is_empty() {
         let through_pooler = [
             "-E".to_owned(),
             "binary(lifecycle) | binary(isolation) | binary(rejections) | binary(auth) \
-             | binary(better_auth) | binary(e2e) | test(one_round_trip) | test(unreachable)"
+             | binary(better_auth) | binary(e2e) | binary(versions) | binary(idempotency) \
+             | (binary(pagination) & !test(trigram)) | test(one_round_trip) | test(unreachable)"
                 .to_owned(),
         ];
         let mut modes = vec![Some(0)];

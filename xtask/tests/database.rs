@@ -62,6 +62,56 @@ async fn every_warm_request_is_exactly_one_statement() {
             after - before
         );
     }
+    // The optional parts (a cursor, If-Match) are inside the one statement.
+    create(&app, &user, "second").await;
+    let first_page = Call::new(ListTasks)
+        .user(&user)
+        .query("limit", "1")
+        .send(&app)
+        .await;
+    let link = first_page.header("link").expect("a next page").to_owned();
+    let task = create(&app, &user, "conditional").await;
+    let id = task["id"].clone();
+    let conditional: Vec<(&str, Call)> = vec![
+        (
+            "list after a cursor",
+            Call::new(ListTasks).user(&user).next_page(&link),
+        ),
+        (
+            "PUT with If-Match",
+            Call::new(UpdateTask)
+                .user(&user)
+                .id(id.clone())
+                .json(json!({"title": "v2"})),
+        ),
+        (
+            "PATCH with If-Match",
+            Call::new(CompleteTask).user(&user).id(id.clone()),
+        ),
+        (
+            "DELETE with If-Match",
+            Call::new(DeleteTask).user(&user).id(id.clone()),
+        ),
+    ];
+    for (what, call) in conditional {
+        let call = if what.contains("If-Match") {
+            let current = Call::new(GetTask)
+                .user(&user)
+                .id(id.clone())
+                .send(&app)
+                .await;
+            call.header("if-match", current.header("etag").unwrap())
+        } else {
+            call
+        };
+        let before = settled_count(&application).await;
+        call.send(&app)
+            .await
+            .expect(if what.starts_with("DELETE") { 204 } else { 200 });
+        let ran = settled_count(&application).await - before;
+        assert_eq!(ran, 1, "{what} ran {ran} statements");
+    }
+
     // A rejected request runs none.
     let before = settled_count(&application).await;
     Call::new(CreateTask)

@@ -1,0 +1,209 @@
+//! Optimistic concurrency: ETag on every task response, If-Match on PUT,
+//! PATCH and DELETE, 412 when another tab changed the task first.
+
+mod support;
+
+use serde_json::json;
+use shared::App;
+use support::*;
+
+fn etag(reply: &Reply) -> String {
+    reply
+        .header("etag")
+        .unwrap_or_else(|| panic!("no ETag on a {} response", reply.status))
+        .to_owned()
+}
+
+fn put(user: &User, id: i64, title: &str) -> Call {
+    Call::new(UpdateTask)
+        .user(user)
+        .id(id)
+        .json(json!({ "title": title }))
+}
+
+#[tokio::test]
+async fn every_task_response_carries_the_tasks_current_etag() {
+    let app = app().await;
+    let user = User::new("etags");
+    let created = Call::new(CreateTask)
+        .user(&user)
+        .json(json!({"title": "v1"}))
+        .send(&app)
+        .await;
+    let id = created.expect(201).task_id();
+    let get = || Call::new(GetTask).user(&user).id(id).send(&app);
+    let mut tags = vec![etag(&created)];
+    assert_eq!(etag(&get().await), tags[0]);
+    let changes = [
+        put(&user, id, "v2"),
+        Call::new(CompleteTask).user(&user).id(id),
+        Call::new(CompleteTask)
+            .user(&user)
+            .id(id)
+            .json(json!({"completed": true})),
+    ];
+    for change in changes {
+        let reply = change.send(&app).await;
+        reply.expect(200);
+        // The response's tag is the one a following GET shows…
+        assert_eq!(etag(&reply), etag(&get().await));
+        // …and every change, even one that sets what is already set, is a new version.
+        assert!(!tags.contains(&etag(&reply)), "{tags:?}");
+        tags.push(etag(&reply));
+    }
+    // Strong tags: quoted, no W/ prefix.
+    assert!(tags
+        .iter()
+        .all(|tag| tag.starts_with('"') && tag.ends_with('"')));
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_changes_nothing() {
+    let app = app().await;
+    let user = User::new("two-tabs");
+    let created = create(&app, &user, "shared list").await;
+    let id = created["id"].as_i64().unwrap();
+    // Both tabs read the task.
+    let read = Call::new(GetTask).user(&user).id(id).send(&app).await;
+    let seen = etag(&read);
+
+    // Tab A saves first.
+    let saved = put(&user, id, "tab A")
+        .header("if-match", &seen)
+        .send(&app)
+        .await;
+    saved.expect(200);
+    let current = etag(&saved);
+
+    // Tab B's PUT, PATCH and DELETE still carry the old tag: all refused.
+    let before = snapshot(&[&user.id]).await;
+    let stale = [
+        put(&user, id, "tab B"),
+        Call::new(CompleteTask).user(&user).id(id),
+        Call::new(DeleteTask).user(&user).id(id),
+    ];
+    for call in stale {
+        let problem = call.header("if-match", &seen).send(&app).await.problem(412);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("changed"),
+            "{problem}"
+        );
+    }
+    assert_eq!(snapshot(&[&user.id]).await, before);
+
+    // With the current tag (or one of a list holding it), they go through.
+    put(&user, id, "tab B")
+        .header("if-match", &format!("\"1\", {current}"))
+        .send(&app)
+        .await
+        .expect(200);
+    let now = etag(&Call::new(GetTask).user(&user).id(id).send(&app).await);
+    let done = Call::new(CompleteTask)
+        .user(&user)
+        .id(id)
+        .header("if-match", &now)
+        .send(&app)
+        .await;
+    assert_eq!(done.expect(200).json()["completed"], json!(true));
+    Call::new(DeleteTask)
+        .user(&user)
+        .id(id)
+        .header("if-match", &etag(&done))
+        .send(&app)
+        .await
+        .expect(204);
+}
+
+#[tokio::test]
+async fn if_match_edge_cases() {
+    let app = app().await;
+    let user = User::new("if-match");
+    let id = create(&app, &user, "t").await["id"].as_i64().unwrap();
+    let tag = etag(&Call::new(GetTask).user(&user).id(id).send(&app).await);
+
+    // `*` matches any existing task, so it behaves as no If-Match at all.
+    put(&user, id, "star")
+        .header("if-match", "*")
+        .send(&app)
+        .await
+        .expect(200);
+    // A weak tag never matches (If-Match compares strongly); neither does a
+    // tag this API never issued.
+    let weak = format!(
+        "W/{}",
+        etag(&Call::new(GetTask).user(&user).id(id).send(&app).await)
+    );
+    for foreign in [weak.as_str(), "\"abc\"", "\"\""] {
+        put(&user, id, "x")
+            .header("if-match", foreign)
+            .send(&app)
+            .await
+            .problem(412);
+    }
+    // A missing task is 404 whatever the precondition: the task is not there
+    // to have changed.
+    for condition in [tag.as_str(), "*"] {
+        put(&user, id + 1_000_000, "x")
+            .header("if-match", condition)
+            .send(&app)
+            .await
+            .problem(404);
+    }
+    // Another user's task: 404 too, never 412 (which would reveal it exists).
+    let other = User::new("other");
+    put(&other, id, "x")
+        .header("if-match", &tag)
+        .send(&app)
+        .await
+        .problem(404);
+    // Syntax errors are the client's: 400 naming the header.
+    for malformed in ["abc", "\"1\" \"2\"", "*, \"1\"", "\"unterminated"] {
+        let problem = put(&user, id, "x")
+            .header("if-match", malformed)
+            .send(&app)
+            .await
+            .problem(400);
+        assert_eq!(problem["errors"][0]["field"], json!("If-Match"));
+    }
+}
+
+#[tokio::test]
+async fn of_concurrent_saves_from_one_version_exactly_one_wins() {
+    let user = User::new("race");
+    // Separate instances, each with its own connection: a real race in PostgreSQL.
+    let mut instances: Vec<App> = Vec::new();
+    for _ in 0..6 {
+        instances.push(app().await);
+    }
+    let id = create(&instances[0], &user, "v0").await["id"]
+        .as_i64()
+        .unwrap();
+    for round in 0..5 {
+        let seen = etag(
+            &Call::new(GetTask)
+                .user(&user)
+                .id(id)
+                .send(&instances[0])
+                .await,
+        );
+        let saves = instances.iter().enumerate().map(|(n, app)| {
+            let call = if n % 2 == 0 {
+                put(&user, id, &format!("round {round} by {n}"))
+            } else {
+                Call::new(CompleteTask).user(&user).id(id)
+            };
+            call.header("if-match", &seen).send(app)
+        });
+        let statuses: Vec<u16> = futures_util::future::join_all(saves)
+            .await
+            .iter()
+            .map(|reply| reply.status)
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "round {round}: {statuses:?}"
+        );
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 412));
+    }
+}
