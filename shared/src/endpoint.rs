@@ -65,6 +65,30 @@ impl Endpoint {
         }
     }
 
+    /// Whether this endpoint's function also answers the methods no endpoint
+    /// serves on its route (405 with `Allow`, OPTIONS, HEAD): the first
+    /// endpoint of each route. API Gateway sends them there through an `ANY`
+    /// route; `cargo lambda watch` through the router's extra methods.
+    pub fn answers_other_methods(self) -> bool {
+        Self::ALL
+            .iter()
+            .find(|e| e.route() == self.route())
+            .is_some_and(|first| *first == self)
+    }
+
+    /// The `Allow` header of this endpoint's route.
+    pub fn allowed_methods(self) -> String {
+        let mut methods: Vec<String> = Vec::new();
+        for endpoint in Self::ALL.iter().filter(|e| e.route() == self.route()) {
+            methods.push(endpoint.method().to_string());
+            if endpoint.method() == Method::GET {
+                methods.push("HEAD".to_owned());
+            }
+        }
+        methods.push("OPTIONS".to_owned());
+        methods.join(", ")
+    }
+
     fn targets_one_task(self) -> bool {
         !matches!(self, Self::ListTasks | Self::CreateTask)
     }
@@ -74,7 +98,20 @@ impl Endpoint {
     pub async fn respond(self, app: &App, request: Request) -> Response<Body> {
         let started = Instant::now();
         let mut trace = Trace::default();
-        let response = match self.execute(app, &request, &mut trace).await {
+        let method = request.method();
+        let outcome = if *method == self.method() {
+            self.execute(app, &request, &mut trace).await
+        } else if *method == Method::HEAD && self.method() == Method::GET {
+            // The GET's headers without its body (RFC 9110 §9.3.2).
+            self.execute(app, &request, &mut trace)
+                .await
+                .map(Reply::head)
+        } else if *method == Method::OPTIONS {
+            Ok(Reply::Options(self.allowed_methods()))
+        } else {
+            Err(ApiError::MethodNotAllowed(self.allowed_methods()))
+        };
+        let response = match outcome {
             Ok(reply) => reply.into_response(),
             Err(error) => {
                 trace.error = Some(error.to_string());

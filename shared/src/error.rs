@@ -36,6 +36,9 @@ pub enum ApiError {
     Forbidden,
     #[error("no such task")]
     NotFound,
+    /// No endpoint serves this method on this route; the methods that are served.
+    #[error("this method is not allowed here; use one of {0}")]
+    MethodNotAllowed(String),
     #[error("request body is larger than 64 KiB")]
     PayloadTooLarge,
     /// A request with this Idempotency-Key is still being processed.
@@ -83,6 +86,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -125,6 +129,7 @@ mod tests {
             (ApiError::Unauthorized("token expired".into()), 401),
             (ApiError::Forbidden, 403),
             (ApiError::NotFound, 404),
+            (ApiError::MethodNotAllowed("GET".into()), 405),
             (ApiError::PayloadTooLarge, 413),
             (ApiError::IdempotencyKeyInFlight, 409),
             (ApiError::PreconditionFailed, 412),

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::tasks::version::etag;
 use crate::tasks::Task;
 use lambda_http::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, ETAG, LINK, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+    ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, LINK, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -78,11 +78,31 @@ pub enum Reply {
         next: Option<String>,
     },
     NoContent,
+    /// 204 to a plain OPTIONS, with the route's `Allow`.
+    Options(String),
+    /// A GET's response without its body, for HEAD.
+    Head(Box<Reply>),
 }
 
 impl Reply {
+    pub fn head(self) -> Self {
+        Reply::Head(Box::new(self))
+    }
+
     pub fn into_response(self) -> Response<Body> {
         match self {
+            Reply::Head(get) => {
+                let mut response = get.into_response();
+                *response.body_mut() = Body::Empty;
+                response
+            }
+            Reply::Options(allow) => {
+                let mut response = response(StatusCode::NO_CONTENT, None, Body::Empty);
+                if let Ok(value) = allow.parse() {
+                    response.headers_mut().insert(ALLOW, value);
+                }
+                response
+            }
             Reply::Task(task) => with_etag(json(StatusCode::OK, &task), &task),
             Reply::Page { tasks, next } => {
                 let mut response = json(StatusCode::OK, &tasks);
@@ -178,6 +198,11 @@ pub fn problem(error: &ApiError) -> Response<Body> {
                 format!(r#"Bearer error="invalid_token", error_description="{description}""#);
             if let Ok(value) = challenge.parse() {
                 headers.insert(WWW_AUTHENTICATE, value);
+            }
+        }
+        ApiError::MethodNotAllowed(allow) => {
+            if let Ok(value) = allow.parse() {
+                headers.insert(ALLOW, value);
             }
         }
         ApiError::Unavailable(_)

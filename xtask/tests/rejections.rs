@@ -157,6 +157,11 @@ async fn nul_characters_are_client_errors() {
 #[tokio::test]
 async fn wrong_types_invalid_json_and_missing_bodies() {
     let f = Fixture::new().await;
+    // Not UTF-8 at all (API Gateway hands such bodies over base64-encoded).
+    for endpoint in [CreateTask, UpdateTask, CompleteTask] {
+        f.rejects(f.call(endpoint).binary_body(&[0xff, 0xfe, b'{', 0x80]), 400)
+            .await;
+    }
     let bad_bodies = [
         r#"{"title": 42}"#,
         r#"{"title": ["a"]}"#,
@@ -353,5 +358,43 @@ async fn hostile_input_never_causes_a_server_error() {
             .send(&f.app)
             .await;
         assert!(reply.status < 500, "{name}={value} -> {}", reply.status);
+    }
+}
+
+/// Methods no endpoint serves on a path: 405 naming the ones that are, before
+/// any token is looked at; OPTIONS lists them; HEAD is a GET without its body.
+#[tokio::test]
+async fn other_methods_are_405_with_allow() {
+    let f = Fixture::new().await;
+    let allow = [
+        (ListTasks, "GET, HEAD, POST, OPTIONS"),
+        (GetTask, "GET, HEAD, PUT, DELETE, OPTIONS"),
+        (CompleteTask, "PATCH, OPTIONS"),
+    ];
+    let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT"];
+    for (endpoint, allowed) in allow {
+        assert!(endpoint.answers_other_methods());
+        assert_eq!(endpoint.allowed_methods(), allowed);
+        for method in methods.iter().filter(|m| !allowed.contains(*m)) {
+            for call in [f.call(endpoint), Call::new(endpoint).id(1)] {
+                let reply = call.method(method).send(&f.app).await;
+                reply.problem(405);
+                assert_eq!(reply.header("allow"), Some(allowed), "{method}");
+            }
+        }
+        let options = f.call(endpoint).method("OPTIONS").send(&f.app).await;
+        assert_eq!(
+            (options.status, options.header("allow")),
+            (204, Some(allowed))
+        );
+    }
+    for endpoint in [ListTasks, GetTask] {
+        let get = f.call(endpoint).send(&f.app).await;
+        let head = f.call(endpoint).method("HEAD").send(&f.app).await;
+        assert_eq!(head.status, 200);
+        assert!(head.body.is_empty());
+        for header in ["content-type", "etag", "link"] {
+            assert_eq!(head.header(header), get.header(header), "{header}");
+        }
     }
 }

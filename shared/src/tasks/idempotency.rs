@@ -41,8 +41,10 @@ impl IdempotencyKey {
         if key.is_empty() || key.len() > MAX_KEY_CHARS {
             return Err(invalid("must be 1–255 characters"));
         }
-        if !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
-            return Err(invalid("must be visible ASCII"));
+        if !key.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+            return Err(invalid(
+                "must be visible ASCII without spaces or quotes (a UUID is a good key)",
+            ));
         }
         Ok(Some(Self(key.to_owned())))
     }
@@ -74,7 +76,15 @@ mod tests {
     #[test]
     fn bad_keys_are_client_errors() {
         let long = "k".repeat(256);
-        for values in [&["\"\""][..], &[long.as_str()], &["a", "b"], &["tab\there"]] {
+        for values in [
+            &["\"\""][..],
+            &[long.as_str()],
+            &["a", "b"],
+            &["tab\there"],
+            &["with space"],
+            &["\"half"],
+            &["in\"side"],
+        ] {
             assert!(parse(values).is_err(), "{values:?}");
         }
     }

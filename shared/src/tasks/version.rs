@@ -35,6 +35,9 @@ impl IfMatch {
             let text = value.to_str().map_err(|_| malformed())?;
             tags.extend(entity_tags(text)?);
         }
+        if tags.is_empty() {
+            return Err(malformed());
+        }
         if tags.iter().any(|tag| matches!(tag, Tag::Any)) {
             return match tags.len() {
                 1 => Ok(None),
@@ -151,7 +154,15 @@ mod tests {
 
     #[test]
     fn malformed_headers_are_client_errors() {
-        for value in ["abc", "\"unterminated", "*, \"1\"", "\"1\" \"2\"", "W/1"] {
+        for value in [
+            "abc",
+            "\"unterminated",
+            "*, \"1\"",
+            "\"1\" \"2\"",
+            "W/1",
+            "",
+            " , ",
+        ] {
             assert!(parse(&[value]).is_err(), "{value}");
         }
     }

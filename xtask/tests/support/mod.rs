@@ -122,6 +122,8 @@ pub struct Call {
     body: Option<String>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
+    method: Option<String>,
+    base64_body: bool,
 }
 
 impl Call {
@@ -134,6 +136,8 @@ impl Call {
             body: None,
             query: Vec::new(),
             headers: Vec::new(),
+            method: None,
+            base64_body: false,
         }
     }
 
@@ -164,8 +168,22 @@ impl Call {
         self
     }
 
+    /// Bytes that are not text, delivered base64-encoded as API Gateway does.
+    pub fn binary_body(mut self, bytes: &[u8]) -> Self {
+        use base64::Engine;
+        self.body = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+        self.base64_body = true;
+        self
+    }
+
     pub fn raw_body(mut self, body: impl Into<String>) -> Self {
         self.body = Some(body.into());
+        self
+    }
+
+    /// Another method than the endpoint's, on the endpoint's route.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
         self
     }
 
@@ -198,6 +216,9 @@ impl Call {
             params.insert("id".into(), json!(id));
         }
         event["rawPath"] = json!(raw_path);
+        if let Some(method) = &self.method {
+            event["requestContext"]["http"]["method"] = json!(method);
+        }
         event["requestContext"]["http"]["path"] = json!(raw_path);
         event["pathParameters"] = Value::Object(params);
 
@@ -214,6 +235,7 @@ impl Call {
             };
             headers.insert(name.clone(), json!(joined));
         }
+        event["isBase64Encoded"] = json!(self.base64_body);
         match &self.body {
             Some(body) => event["body"] = json!(body),
             None => {
