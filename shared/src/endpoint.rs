@@ -183,19 +183,19 @@ impl Endpoint {
             },
             Self::UpdateTask => {
                 let replacement = TaskReplacement::from_json(body)?;
-                let if_match = IfMatch::from_headers(headers)?;
+                let if_match = IfMatch::from_headers(headers);
                 let change =
                     store::replace(db, user, task_id, &replacement, if_match.as_ref()).await?;
                 changed(change).map(Reply::Task)
             }
             Self::DeleteTask => {
-                let if_match = IfMatch::from_headers(headers)?;
+                let if_match = IfMatch::from_headers(headers);
                 let change = store::delete(db, user, task_id, if_match.as_ref()).await?;
                 changed(change).map(|_| Reply::NoContent)
             }
             Self::CompleteTask => {
                 let completion = CompletionChange::from_json(body)?;
-                let if_match = IfMatch::from_headers(headers)?;
+                let if_match = IfMatch::from_headers(headers);
                 let change =
                     store::set_completion(db, user, task_id, completion, if_match.as_ref()).await?;
                 changed(change).map(Reply::Task)

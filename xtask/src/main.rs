@@ -189,6 +189,7 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     let lambda_dir = tools::cargo_lambda(&root)?;
     sam_validate(&root)?;
     tools::venv_tool(&root, "moto_server", &[tools::MOTO])?;
+    tools::venv_tool(&root, "schemathesis", &[tools::SCHEMATHESIS])?;
     // The secrets test runs a function binary built as the template builds it,
     // with secrets-manager; it gets its own copy, because the end-to-end test's
     // `cargo lambda watch` rebuilds target/debug/* without the feature. That

@@ -27,8 +27,9 @@ fn endpoints() -> BTreeSet<Route> {
 }
 
 /// The methods `cargo lambda watch` routes explicitly (its router has no ANY).
-const METHODS: [&str; 8] = [
-    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+/// QUERY is the safe method with a body of draft-ietf-httpbis-safe-method-w-body.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "QUERY",
 ];
 
 /// The functions answering each path's other methods, and those methods.

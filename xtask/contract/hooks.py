@@ -1,0 +1,20 @@
+"""Schemathesis hooks for `cargo xtask test` (see xtask/tests/contract.rs)."""
+
+import schemathesis
+
+
+@schemathesis.hook
+def filter_case(context, case):
+    # A body that is not UTF-8 but declared as JSON never reaches our
+    # functions under `cargo lambda watch` 1.9.2: its trigger router decodes
+    # such bodies with String::from_utf8 and answers 500 itself
+    # (crates/cargo-lambda-watch/src/trigger_router.rs). API Gateway passes
+    # them on base64-encoded, and the functions answer 400: that is tested in
+    # xtask/tests/rejections.rs with a base64 event.
+    body = case.body
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
