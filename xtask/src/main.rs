@@ -283,8 +283,35 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
 
 const LOAD_SECONDS: u64 = 20;
 
+/// Measures the binaries in `bin_dir` against a fresh, seeded database.
+fn bench_binaries(
+    bin_dir: &Path,
+    invocations: usize,
+    delayed_invocations: usize,
+) -> anyhow::Result<xtask::bench::Results> {
+    let cluster = Cluster::throwaway_unlogged()?;
+    block_on(cluster.ensure_database("tasks_bench"))?;
+    let url = cluster.url("tasks_bench");
+    block_on(migrate::run(&url))?;
+    let results = block_on(xtask::bench::run(&xtask::bench::Plan {
+        bin_dir,
+        database_url: &url,
+        upstream_port: cluster.port(),
+        invocations,
+        delayed_invocations,
+    }))?;
+    Ok(results)
+}
+
 fn bench(smoke: bool) -> anyhow::Result<()> {
     let root = project_root();
+    // Binaries built elsewhere (e.g. with symbols, for `perf record`): measured
+    // as they are, and nothing is written.
+    if let Some(dir) = std::env::var_os("XTASK_BENCH_BIN_DIR") {
+        let results = bench_binaries(Path::new(&dir), 1000, 300)?;
+        println!("\n{}", xtask::bench::markdown_table(&results));
+        return Ok(());
+    }
     let mut build = Command::new("cargo");
     build
         .current_dir(&root)
@@ -301,23 +328,12 @@ fn bench(smoke: bool) -> anyhow::Result<()> {
         "target/release"
     });
 
-    let cluster = Cluster::throwaway()?;
-    block_on(cluster.ensure_database("tasks_bench"))?;
-    let url = cluster.url("tasks_bench");
-    block_on(migrate::run(&url))?;
     let (invocations, delayed_invocations) = if smoke { (20, 10) } else { (1000, 300) };
     eprintln!(
         "xtask: bench: {invocations} warm invocations per function ({} build)",
         if smoke { "debug, smoke" } else { "release" }
     );
-    let mut results = block_on(xtask::bench::run(&xtask::bench::Plan {
-        bin_dir: &bin_dir,
-        database_url: &url,
-        upstream_port: cluster.port(),
-        invocations,
-        delayed_invocations,
-    }))?;
-    drop(cluster);
+    let mut results = bench_binaries(&bin_dir, invocations, delayed_invocations)?;
     results.profile = if smoke {
         "dev (smoke)".into()
     } else {
@@ -349,7 +365,8 @@ fn bench(smoke: bool) -> anyhow::Result<()> {
         format!(
             "# Benchmarks\n\nMeasured by `cargo xtask bench` (raw figures: `bench/results.json`).\n\n\
              Machine: {}. Release builds (x86_64, run here) under a local Lambda Runtime API; \
-             local PostgreSQL 15, no TLS; 1,000 warm invocations per function after a cold start \
+             local PostgreSQL 15, no TLS, no statement log, durability off (fsync, synchronous_commit: the \
+             figures are our code's, not a disk's); 1,000 warm invocations per function after a cold start \
              (init = process start until the first poll for work, database connection included). \
              The delayed column adds {} ms to each direction of the database link; one round \
              trip through it measured {:.3} ms. Zip sizes are the arm64 builds `sam build` deploys. \

@@ -15,6 +15,8 @@ pub struct Cluster {
     bin: PathBuf,
     as_postgres: bool,
     throwaway: bool,
+    /// The tests count statements in the server log; the bench must not pay for it.
+    log_statements: bool,
 }
 
 impl Cluster {
@@ -23,17 +25,31 @@ impl Cluster {
         Self::throwaway_with(|_| Ok(()))
     }
 
+    /// A throwaway server that does not log every statement, as a production
+    /// server would not: for the benchmark.
+    pub fn throwaway_unlogged() -> anyhow::Result<Self> {
+        Self::throwaway_inner(|_| Ok(()), false)
+    }
+
     /// Like [`Cluster::throwaway`], with `configure` run on the data directory
     /// after initdb and before the first start (certificates, pg_hba.conf,
     /// postgresql.conf lines).
     pub fn throwaway_with(
         configure: impl FnOnce(&Path) -> anyhow::Result<()>,
     ) -> anyhow::Result<Self> {
+        Self::throwaway_inner(configure, true)
+    }
+
+    fn throwaway_inner(
+        configure: impl FnOnce(&Path) -> anyhow::Result<()>,
+        log_statements: bool,
+    ) -> anyhow::Result<Self> {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_nanos();
         let dir = std::env::temp_dir().join(format!("task-api-pg-{}-{stamp}", std::process::id()));
-        let cluster = Self::prepare(dir, free_port()?, true)?;
+        let mut cluster = Self::prepare(dir, free_port()?, true)?;
+        cluster.log_statements = log_statements;
         configure(&cluster.data())?;
         if cluster.as_postgres {
             cluster.give_to_postgres(&cluster.dir)?;
@@ -60,6 +76,7 @@ impl Cluster {
             bin: bin_dir(),
             as_postgres,
             throwaway,
+            log_statements: throwaway,
         };
         if cluster.data().join("PG_VERSION").is_file() {
             return Ok(cluster);
@@ -124,6 +141,8 @@ impl Cluster {
         if self.throwaway {
             // Durability is pointless for a database removed after the run.
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        if self.log_statements {
             // Every statement, tagged with the client's application_name: the
             // tests count what each request sends from this log.
             options.push_str(" -c log_statement=all -c log_line_prefix='%a|'");

@@ -32,6 +32,18 @@ pub struct FunctionResult {
     pub delayed_round_trips: f64,
     pub peak_rss_kib: u64,
     pub zip_bytes: Option<u64>,
+    /// Where a warm invocation's time goes: CPU per invocation in the
+    /// function, in its PostgreSQL backend, and in this harness (the Runtime
+    /// API); the rest of p50 is waiting (wake-ups, loopback hand-offs).
+    pub cpu_per_call: Option<CpuPerCall>,
+}
+
+/// Mean CPU time per warm invocation, in microseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CpuPerCall {
+    pub function_us: f64,
+    pub database_us: f64,
+    pub harness_us: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,6 +112,7 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
             delayed_round_trips: ms(delayed_p50) / round_trip_ms,
             peak_rss_kib: warm.peak_rss_kib,
             zip_bytes: None,
+            cpu_per_call: warm.cpu_per_call,
         });
     }
     Ok(Results {
@@ -114,6 +127,7 @@ struct Measured {
     init: Duration,
     durations: Vec<Duration>,
     peak_rss_kib: u64,
+    cpu_per_call: Option<CpuPerCall>,
 }
 
 /// One cold start, then `n` warm invocations (after 5 unmeasured ones).
@@ -151,7 +165,14 @@ async fn measure(
         tokio::time::sleep(Duration::from_micros(200)).await;
     };
     let mut durations = Vec::with_capacity(n);
+    // The function's own backend; none for the naive variant, which opens a
+    // new one per request.
+    let backend = database_backend(database_url).await;
+    let mut cpu_before = None;
     for i in 0..n + 5 {
+        if i == 5 {
+            cpu_before = cpu_snapshot(child.id(), backend);
+        }
         let outcome = api.invoke(format!("req-{i}"), event(i)).await?;
         let response: Value = serde_json::from_slice(&outcome.body).unwrap_or(Value::Null);
         let status = response["statusCode"].as_u64().unwrap_or(0);
@@ -165,6 +186,16 @@ async fn measure(
             durations.push(outcome.answered_at - outcome.sent_at);
         }
     }
+    let cpu_per_call = cpu_before
+        .zip(cpu_snapshot(child.id(), backend))
+        .map(|(before, after)| {
+            let per_call = |a: Duration, b: Duration| (a - b).as_secs_f64() * 1e6 / n as f64;
+            CpuPerCall {
+                function_us: per_call(after.0, before.0),
+                database_us: per_call(after.1, before.1),
+                harness_us: per_call(after.2, before.2),
+            }
+        });
     let peak_rss_kib = child.id().map(peak_rss_kib).unwrap_or(0);
     let _ = child.kill().await;
     durations.sort();
@@ -172,6 +203,7 @@ async fn measure(
         init,
         durations,
         peak_rss_kib,
+        cpu_per_call,
     })
 }
 
@@ -188,6 +220,49 @@ async fn measure_round_trip(url: &str) -> anyhow::Result<f64> {
     }
     samples.sort();
     Ok(ms(percentile(&samples, 0.5)))
+}
+
+/// The pid of the backend serving the function's one connection (the
+/// newest `task-api` session: the previous function's is gone or going).
+async fn database_backend(url: &str) -> Option<u32> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .ok()?;
+    tokio::spawn(connection);
+    let row = client
+        .query_opt(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'task-api' \
+             ORDER BY backend_start DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .ok()??;
+    u32::try_from(row.get::<_, i32>(0)).ok()
+}
+
+/// CPU time used so far by a process, all its threads (schedstat: ns on CPU).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// (function, its database backend, this harness) CPU times.
+fn cpu_snapshot(
+    function: Option<u32>,
+    backend: Option<u32>,
+) -> Option<(Duration, Duration, Duration)> {
+    Some((
+        cpu_time(function?)?,
+        cpu_time(backend?)?,
+        cpu_time(std::process::id())?,
+    ))
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -291,12 +366,12 @@ fn machine() -> String {
 /// The table of BENCHMARKS.md and the README.
 pub fn markdown_table(results: &Results) -> String {
     let mut table = String::from(
-        "| function | init (ms) | warm p50 (ms) | p90 (ms) | p99 (ms) | p50 with +1 ms link delay (ms) | ÷ one round trip | peak RSS (MiB) | arm64 zip (MiB) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| function | init (ms) | warm p50 (ms) | p90 (ms) | p99 (ms) | p50 with +1 ms link delay (ms) | ÷ one round trip | peak RSS (MiB) | arm64 zip (MiB) | CPU per call, µs: function / PostgreSQL / harness |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for f in &results.functions {
         table.push_str(&format!(
-            "| {} | {:.1} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {:.1} | {} |\n",
+            "| {} | {:.1} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {:.1} | {} | {} |\n",
             f.name,
             f.init_ms,
             f.p50_ms,
@@ -307,6 +382,10 @@ pub fn markdown_table(results: &Results) -> String {
             f.peak_rss_kib as f64 / 1024.0,
             f.zip_bytes
                 .map_or("–".to_owned(), |b| format!("{:.2}", b as f64 / 1048576.0)),
+            f.cpu_per_call.map_or("–".to_owned(), |cpu| format!(
+                "{:.0} / {:.0} / {:.0}",
+                cpu.function_us, cpu.database_us, cpu.harness_us
+            )),
         ));
     }
     table
