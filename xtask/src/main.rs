@@ -370,10 +370,14 @@ fn bench(smoke: bool) -> anyhow::Result<()> {
              (init = process start until the first poll for work, database connection included). \
              The delayed column adds {} ms to each direction of the database link; one round \
              trip through it measured {:.3} ms. Zip sizes are the arm64 builds `sam build` deploys. \
-             naive-get-task opens a connection per request and prepares its statement each time.\n\n{table}",
+             naive-get-task opens a connection per request and prepares its statement each time.\n\n{table}{analysis}",
             results.machine,
             xtask::bench::LINK_DELAY.as_millis(),
             results.round_trip_ms,
+            // The profile write-up is kept by hand; re-runs keep it.
+            analysis = std::fs::read_to_string(root.join("bench/analysis.md"))
+                .map(|text| format!("\n{text}"))
+                .unwrap_or_default(),
         ),
     )?;
     Ok(())

@@ -1,25 +1,30 @@
 //! A TCP proxy that holds every chunk for a fixed delay in each direction, so
 //! that a database round trip costs a known, network-like amount of time.
+//!
+//! Plain threads and `std::thread::sleep` rather than tokio: tokio's timer
+//! ticks in whole milliseconds and rounds up, which turned a 1 ms delay into
+//! anything from 1 to 2 ms and made the round-trip ratios jitter by a quarter.
 
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::time::Instant;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 pub async fn start(upstream: u16, delay: Duration) -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)).await else {
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
                 continue;
             };
             let _ = client.set_nodelay(true);
             let _ = server.set_nodelay(true);
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            tokio::spawn(relay(client_read, server_write, delay));
-            tokio::spawn(relay(server_read, client_write, delay));
+            let (Ok(client_out), Ok(server_out)) = (client.try_clone(), server.try_clone()) else {
+                continue;
+            };
+            relay(client, server_out, delay);
+            relay(server, client_out, delay);
         }
     });
     Ok(port)
@@ -27,29 +32,32 @@ pub async fn start(upstream: u16, delay: Duration) -> anyhow::Result<u16> {
 
 /// Each chunk is released `delay` after it arrived, chunks keep flowing
 /// meanwhile: a link with latency, not a queue that delays every chunk anew.
-async fn relay(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    delay: Duration,
-) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
-    tokio::spawn(async move {
-        while let Some((arrived, chunk)) = rx.recv().await {
-            tokio::time::sleep_until(arrived + delay).await;
-            if to.write_all(&chunk).await.is_err() {
-                return;
+fn relay(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
+    std::thread::spawn(move || {
+        for (arrived, chunk) in rx {
+            let due = arrived + delay;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if to.write_all(&chunk).is_err() {
+                break;
             }
         }
+        let _ = to.shutdown(std::net::Shutdown::Write);
     });
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if tx.send((Instant::now(), buffer[..n].to_vec())).is_err() {
-                    return;
+    std::thread::spawn(move || {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if tx.send((Instant::now(), buffer[..n].to_vec())).is_err() {
+                        return;
+                    }
                 }
             }
         }
-    }
+    });
 }
