@@ -32,12 +32,28 @@ impl Emulator {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Option<String>, Value) {
+        let reply = self.request(method, path, token, &[], body);
+        let location = reply.header("location");
+        (reply.status, location, reply.json)
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> HttpReply {
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(180))
             .build();
         let mut request = agent.request(method, &format!("{}{path}", self.inner.base_url));
         if let Some(token) = token {
             request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.set(name, value);
         }
         let result = match body {
             Some(body) => request
@@ -51,14 +67,40 @@ impl Emulator {
             Err(error) => panic!("{method} {path}: {error}"),
         };
         let status = response.status();
-        let location = response.header("location").map(str::to_owned);
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .filter_map(|name| {
+                let value = response.header(&name)?.to_owned();
+                Some((name, value))
+            })
+            .collect();
         let text = response.into_string().unwrap();
         let json = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap()
         };
-        (status, location, json)
+        HttpReply {
+            status,
+            headers,
+            json,
+        }
+    }
+}
+
+struct HttpReply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    json: Value,
+}
+
+impl HttpReply {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     }
 }
 
@@ -111,4 +153,49 @@ fn the_api_works_over_http_through_cargo_lambda_watch() {
     assert_eq!((status, body), (204, Value::Null));
     let (status, _, _) = api.send("GET", &format!("{tasks}/{id}"), token, None);
     assert_eq!(status, 404);
+}
+
+/// What the contract adds on top of the bodies travels through the emulator
+/// too: the next page's Link, ETag and If-Match, Idempotency-Key, 405 + Allow.
+#[test]
+fn pages_versions_retries_and_methods_over_http() {
+    let api = Emulator::start();
+    let carol = User::new("e2e-carol");
+    let tasks = format!("/api/{}/tasks", carol.id);
+    let token = Some(carol.token.as_str());
+    let key = [("Idempotency-Key", "e2e-key-1")];
+    let first = api.request("POST", &tasks, token, &key, Some(json!({"title": "a"})));
+    let again = api.request("POST", &tasks, token, &key, Some(json!({"title": "a"})));
+    assert_eq!((first.status, again.status), (201, 201));
+    assert_eq!(first.json, again.json);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    api.send("POST", &tasks, token, Some(json!({"title": "b"})));
+
+    let page = api.request("GET", &format!("{tasks}?limit=1"), token, &[], None);
+    let link = page.header("link").expect("a Link to the next page");
+    let next = link_target(&link).to_owned();
+    let rest = api.request("GET", &next, token, &[], None);
+    assert_eq!((rest.status, rest.header("link")), (200, None));
+    assert_eq!(rest.json.as_array().map(Vec::len), Some(1));
+
+    let id = first.json["id"].as_i64().unwrap();
+    let read = api.request("GET", &format!("{tasks}/{id}"), token, &[], None);
+    let etag = read.header("etag").expect("an ETag");
+    let put = |tag: &str| {
+        api.request(
+            "PUT",
+            &format!("{tasks}/{id}"),
+            token,
+            &[("If-Match", tag)],
+            Some(json!({"title": "edited"})),
+        )
+    };
+    assert_eq!(put(&etag).status, 200);
+    assert_eq!(put(&etag).status, 412);
+
+    let trace = api.request("TRACE", &tasks, token, &[], None);
+    assert_eq!(
+        (trace.status, trace.header("allow").as_deref()),
+        (405, Some("GET, HEAD, POST, OPTIONS"))
+    );
 }
