@@ -10,7 +10,7 @@
 //! statement filters on the authenticated user anyway.
 
 use super::input::{ListQuery, SortKey};
-use super::model::{micros, Task};
+use super::model::{from_micros, micros, Task};
 use crate::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -86,9 +86,7 @@ impl Cursor {
         let key = match query.sort {
             SortKey::Created | SortKey::Updated => {
                 let micros = i64::from_be_bytes(rest.try_into().map_err(|_| foreign())?);
-                let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-                    .map_err(|_| foreign())?;
-                SortValue::Time(at)
+                SortValue::Time(from_micros(micros).ok_or_else(foreign)?)
             }
             SortKey::Title => {
                 let title = std::str::from_utf8(rest).map_err(|_| foreign())?;

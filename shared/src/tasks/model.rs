@@ -52,8 +52,14 @@ pub fn format_timestamp(at: OffsetDateTime) -> String {
 }
 
 /// Microseconds since the Unix epoch: PostgreSQL's precision, so exact.
+/// The form a timestamp takes in ETags and cursors.
 pub(crate) fn micros(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1000) as i64
+}
+
+/// The inverse of [`micros`]; `None` outside the representable range.
+pub(crate) fn from_micros(micros: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).ok()
 }
 
 fn rfc3339_utc<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {

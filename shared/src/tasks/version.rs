@@ -3,7 +3,7 @@
 //! strong ETag; `If-Match` on PUT, PATCH and DELETE carries it back, and the
 //! statement only changes the row while its version is still one of those.
 
-use super::model::{micros, Task};
+use super::model::{from_micros, micros, Task};
 use lambda_http::http::header::IF_MATCH;
 use lambda_http::http::HeaderMap;
 use time::OffsetDateTime;
@@ -89,8 +89,7 @@ fn version_of(opaque: &str) -> Option<OffsetDateTime> {
     if opaque.is_empty() || !opaque.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let micros: i64 = opaque.parse().ok()?;
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).ok()
+    from_micros(opaque.parse().ok()?)
 }
 
 #[cfg(test)]
