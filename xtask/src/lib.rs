@@ -7,6 +7,7 @@ pub mod load;
 pub mod migrate;
 pub mod pgbouncer;
 pub mod postgres;
+pub mod stats;
 pub mod token;
 pub mod tools;
 

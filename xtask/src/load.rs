@@ -2,6 +2,7 @@
 //! against the emulator, checking what a load must not break: no 5xx, every
 //! acknowledged write stored, no more database connections than instances.
 
+use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
 use futures_util::future::join_all;
 use http_body_util::{BodyExt, Full};
@@ -77,10 +78,6 @@ impl std::fmt::Display for Report {
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 /// What one client expects to find stored: task id → title.
 type Expected = HashMap<i64, String>;
 
@@ -140,17 +137,11 @@ pub async fn run(settings: &Settings<'_>) -> anyhow::Result<Report> {
         .context("clients finished")?
         .into_inner();
     latencies.sort();
-    let at = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
     Ok(Report {
         requests: latencies.len(),
         elapsed,
-        p50: at(0.50),
-        p99: at(0.99),
+        p50: percentile(&latencies, 0.50),
+        p99: percentile(&latencies, 0.99),
         statuses,
         max_connections,
         max_instances,

@@ -7,6 +7,7 @@
 mod delay_proxy;
 mod runtime_api;
 
+use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
 use runtime_api::RuntimeApi;
 use serde::Serialize;
@@ -335,17 +336,6 @@ fn event_for(name: &str, seed: &Seed, doomed: &mut impl Iterator<Item = i64>) ->
         object.insert("rawQueryString".into(), json!(""));
     }
     event.to_string()
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn machine() -> String {
