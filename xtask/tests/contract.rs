@@ -11,13 +11,7 @@ use support::*;
 #[test]
 fn schemathesis_finds_nothing() {
     let root = xtask::project_root();
-    let url = database_url();
-    let env = [
-        ("DATABASE_URL", url.as_str()),
-        ("BETTER_AUTH_SECRET", SECRET),
-    ];
-    let api = xtask::emulator::Emulator::start(&root, &env, 2)
-        .expect("cargo lambda is installed by `cargo xtask test`");
+    let api = emulator(2);
     let user = User::new("contract");
     let contract = root.join("xtask/contract");
     // Its own working directory: schemathesis keeps nothing in the tree.

@@ -10,9 +10,7 @@ use support::*;
 
 #[tokio::test]
 async fn every_warm_request_is_exactly_one_statement() {
-    let application = unique("one-statement");
-    let url = format!("{}&application_name={application}", database_url());
-    let app = app_for(&url).await;
+    let (app, application) = counted_app(config_for(&database_url())).await;
     let user = User::new("counted");
     let id = create(&app, &user, "warm-up").await["id"].clone();
 
@@ -210,9 +208,7 @@ async fn an_unreachable_database_is_503_with_retry_after_on_every_endpoint() {
 
 #[tokio::test]
 async fn a_broken_connection_is_reopened_by_the_next_request() {
-    let application = unique("reconnect");
-    let url = format!("{}&application_name={application}", database_url());
-    let app = app_for(&url).await;
+    let (app, application) = counted_app(config_for(&database_url())).await;
     let user = User::new("reconnect");
     let id = create(&app, &user, "survives").await["id"].clone();
 

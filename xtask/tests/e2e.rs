@@ -14,14 +14,7 @@ struct Emulator {
 
 impl Emulator {
     fn start() -> Self {
-        let url = database_url();
-        let env = [
-            ("DATABASE_URL", url.as_str()),
-            ("BETTER_AUTH_SECRET", SECRET),
-        ];
-        let inner = xtask::emulator::Emulator::start(&xtask::project_root(), &env, 1)
-            .expect("cargo lambda is installed by `cargo xtask test`");
-        Self { inner }
+        Self { inner: emulator(1) }
     }
 
     /// Sends a request; returns status, Location header and JSON body (Null if empty).

@@ -165,10 +165,7 @@ async fn a_key_expires_after_24_hours() {
 #[tokio::test]
 async fn concurrent_retries_create_one_task() {
     let user = User::new("racing");
-    let mut instances: Vec<App> = Vec::new();
-    for _ in 0..8 {
-        instances.push(app().await);
-    }
+    let instances = instances(8).await;
     for round in 0..5 {
         let key = unique(&format!("race-{round}"));
         let posts = instances

@@ -225,16 +225,15 @@ fn last_plan(application: &str) -> String {
 #[tokio::test]
 async fn search_uses_the_trigram_indexes_on_ten_thousand_tasks() {
     let user = User::new("searcher");
-    let application = unique("explained");
     // This instance's session asks auto_explain to log the plan of every
     // statement it runs, so the plan checked is the request's own.
     let url = format!(
-        "{}&application_name={application}&options={}",
+        "{}&options={}",
         database_url(),
         "-c%20session_preload_libraries%3Dauto_explain\
          %20-c%20auto_explain.log_min_duration%3D0"
     );
-    let app = app_for(&url).await;
+    let (app, application) = counted_app(config_for(&url)).await;
     create(&app, &user, "first").await;
     let db = sql().await;
     db.execute(

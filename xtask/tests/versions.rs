@@ -4,7 +4,6 @@
 mod support;
 
 use serde_json::json;
-use shared::App;
 use support::*;
 
 fn etag(reply: &Reply) -> String {
@@ -169,11 +168,7 @@ async fn if_match_edge_cases() {
 #[tokio::test]
 async fn of_concurrent_saves_from_one_version_exactly_one_wins() {
     let user = User::new("race");
-    // Separate instances, each with its own connection: a real race in PostgreSQL.
-    let mut instances: Vec<App> = Vec::new();
-    for _ in 0..6 {
-        instances.push(app().await);
-    }
+    let instances = instances(6).await;
     let id = create(&instances[0], &user, "v0").await["id"]
         .as_i64()
         .unwrap();

@@ -426,6 +426,28 @@ pub async fn settled_count(application: &str) -> usize {
     }
 }
 
+/// `n` separate instances, each with its own connection: concurrent requests
+/// through them race for real in PostgreSQL.
+pub async fn instances(n: usize) -> Vec<App> {
+    let mut apps = Vec::with_capacity(n);
+    for _ in 0..n {
+        apps.push(app().await);
+    }
+    apps
+}
+
+/// `cargo lambda watch` serving the functions against the test database, with
+/// `concurrency` processes per function at most.
+pub fn emulator(concurrency: u32) -> xtask::emulator::Emulator {
+    let url = database_url();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+    ];
+    xtask::emulator::Emulator::start(&xtask::project_root(), &env, concurrency)
+        .expect("cargo lambda is installed by `cargo xtask test`")
+}
+
 /// An instance whose connection is tagged with a fresh application_name, so
 /// its statements can be counted in the server log.
 pub async fn counted_app(config: Config) -> (App, String) {
