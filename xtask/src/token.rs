@@ -10,21 +10,33 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const LOCAL_DEV_SECRET: &str = "local-development-secret-not-for-production";
 
 pub fn mint(secret: &str, user_id: &str, valid_for: Duration) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let claims = json!({
-        "sub": user_id,
-        "name": user_id,
-        "email": format!("{user_id}@example.com"),
-        "iat": now,
-        "exp": now + valid_for.as_secs(),
-    });
+    let now = now_secs();
+    sign(
+        secret,
+        &json!({
+            "sub": user_id,
+            "name": user_id,
+            "email": format!("{user_id}@example.com"),
+            "iat": now,
+            "exp": now + valid_for.as_secs(),
+        }),
+    )
+}
+
+/// Any claims, HS256-signed with `secret` (the tests also sign bad ones).
+pub fn sign(secret: &str, claims: &serde_json::Value) -> String {
     encode(
         &Header::new(Algorithm::HS256),
-        &claims,
+        claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("HS256 signing cannot fail")
+}
+
+/// Seconds since the Unix epoch, as JWT time claims count.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }

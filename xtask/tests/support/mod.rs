@@ -88,21 +88,14 @@ impl User {
     }
 }
 
+/// Seconds since the Unix epoch, for hand-made claims.
 pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    xtask::token::now_secs()
 }
 
 /// Any claims, signed with `key` (HS256).
 pub fn sign_with(key: &str, claims: Value) -> String {
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
-    )
-    .unwrap()
+    xtask::token::sign(key, &claims)
 }
 
 /// `events/<function>.json`, as committed.
