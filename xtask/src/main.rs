@@ -158,12 +158,22 @@ fn package() -> anyhow::Result<()> {
 
 /// Debug builds of the six functions, as `cargo lambda watch` runs them.
 fn build_functions(root: &Path) -> anyhow::Result<()> {
-    tools::run(
-        Command::new("cargo")
-            .current_dir(root)
-            .args(["build", "--bins"])
-            .args(function_packages()),
-    )
+    build_functions_in(root, false)
+}
+
+/// The six functions on their own: built together with xtask, cargo would
+/// unify xtask's dependency features into them, and the next build of the
+/// functions alone (`cargo lambda watch`'s) would compile them all over again.
+fn build_functions_in(root: &Path, release: bool) -> anyhow::Result<()> {
+    let mut build = Command::new("cargo");
+    build
+        .current_dir(root)
+        .args(["build", "--bins"])
+        .args(function_packages());
+    if release {
+        build.arg("--release");
+    }
+    tools::run(&mut build)
 }
 
 fn function_packages() -> Vec<String> {
@@ -312,16 +322,15 @@ fn bench(smoke: bool) -> anyhow::Result<()> {
         println!("\n{}", xtask::bench::markdown_table(&results));
         return Ok(());
     }
-    let mut build = Command::new("cargo");
-    build
+    build_functions_in(&root, !smoke)?;
+    let mut naive = Command::new("cargo");
+    naive
         .current_dir(&root)
-        .args(["build", "--bins"])
-        .args(function_packages());
-    build.args(["-p", "xtask", "--bin", "naive-get-task"]);
+        .args(["build", "-p", "xtask", "--bin", "naive-get-task"]);
     if !smoke {
-        build.arg("--release");
+        naive.arg("--release");
     }
-    tools::run(&mut build)?;
+    tools::run(&mut naive)?;
     let bin_dir = root.join(if smoke {
         "target/debug"
     } else {
