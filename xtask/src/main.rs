@@ -389,6 +389,21 @@ fn bench(smoke: bool) -> anyhow::Result<()> {
                 .unwrap_or_default(),
         ),
     )?;
+    quote_in_readme(&root, &table)
+}
+
+/// Replaces the table between the README's bench markers, so the quoted
+/// figures are always the last run's.
+fn quote_in_readme(root: &Path, table: &str) -> anyhow::Result<()> {
+    const START: &str = "<!-- bench table: written by cargo xtask bench -->\n";
+    const END: &str = "<!-- end of bench table -->";
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path)?;
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        bail!("README.md lacks the bench table markers");
+    };
+    let updated = format!("{}{START}{table}{}", &readme[..start], &readme[end..]);
+    std::fs::write(path, updated)?;
     Ok(())
 }
 
