@@ -4,11 +4,12 @@
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::http::{body_of, problem, query_pairs, PathParams, Reply};
+use crate::http::{body_of, identity_coding, problem, query_pairs, PathParams, Reply};
 use crate::tasks::input::parse_task_id;
 use crate::tasks::store::{self, Change, Creation};
 use crate::tasks::{
-    CompletionChange, IdempotencyKey, IfMatch, ListQuery, NewTask, Task, TaskReplacement,
+    CompletionChange, IdempotencyKey, IfNoneMatch, ListQuery, NewTask, Precondition, Task,
+    TaskReplacement,
 };
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -143,6 +144,7 @@ impl Endpoint {
             trace.task_id = Some(task_id);
         }
         let body = body_of(request)?;
+        identity_coding(request)?;
         let db = &app.db;
         let user = principal.user_id.as_str();
         let headers = request.headers();
@@ -154,7 +156,9 @@ impl Endpoint {
 
         match self {
             Self::ListTasks => {
-                let query = ListQuery::parse(query_pairs(request), user)?;
+                let pairs = query_pairs(request)?;
+                let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let query = ListQuery::parse(pairs, user)?;
                 let page = store::list(db, user, &query).await?;
                 let next = page.next.map(|last| {
                     format!("{}?{}", request.uri().path(), query.next_page(user, last))
@@ -178,26 +182,32 @@ impl Endpoint {
                 Ok(Reply::Created { task, replayed })
             }
             Self::GetTask => match store::get(db, user, task_id).await? {
+                Some(task)
+                    if IfNoneMatch::from_headers(headers).is_some_and(|c| c.is_current(&task)) =>
+                {
+                    Ok(Reply::NotModified(task))
+                }
                 Some(task) => Ok(Reply::Task(task)),
                 None => Err(ApiError::NotFound),
             },
             Self::UpdateTask => {
                 let replacement = TaskReplacement::from_json(body)?;
-                let if_match = IfMatch::from_headers(headers);
+                let condition = Precondition::from_headers(headers);
                 let change =
-                    store::replace(db, user, task_id, &replacement, if_match.as_ref()).await?;
+                    store::replace(db, user, task_id, &replacement, condition.as_ref()).await?;
                 changed(change).map(Reply::Task)
             }
             Self::DeleteTask => {
-                let if_match = IfMatch::from_headers(headers);
-                let change = store::delete(db, user, task_id, if_match.as_ref()).await?;
+                let condition = Precondition::from_headers(headers);
+                let change = store::delete(db, user, task_id, condition.as_ref()).await?;
                 changed(change).map(|_| Reply::NoContent)
             }
             Self::CompleteTask => {
                 let completion = CompletionChange::from_json(body)?;
-                let if_match = IfMatch::from_headers(headers);
+                let condition = Precondition::from_headers(headers);
                 let change =
-                    store::set_completion(db, user, task_id, completion, if_match.as_ref()).await?;
+                    store::set_completion(db, user, task_id, completion, condition.as_ref())
+                        .await?;
                 changed(change).map(Reply::Task)
             }
         }

@@ -41,6 +41,10 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("request body is larger than 64 KiB")]
     PayloadTooLarge,
+    /// The body came with a content coding (gzip, ...): this API reads
+    /// identity only, and says so in `Accept-Encoding` (RFC 7694).
+    #[error("Content-Encoding '{0}' is not supported: send the body uncompressed (identity)")]
+    UnsupportedContentEncoding(String),
     /// A request with this Idempotency-Key is still being processed.
     #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
     IdempotencyKeyInFlight,
@@ -88,6 +92,7 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedContentEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -131,6 +136,7 @@ mod tests {
             (ApiError::NotFound, 404),
             (ApiError::MethodNotAllowed("GET".into()), 405),
             (ApiError::PayloadTooLarge, 413),
+            (ApiError::UnsupportedContentEncoding("gzip".into()), 415),
             (ApiError::IdempotencyKeyInFlight, 409),
             (ApiError::PreconditionFailed, 412),
             (ApiError::IdempotencyKeyReused, 422),

@@ -1,12 +1,13 @@
 //! The HTTP edge: reading what a request carries and writing every response,
 //! including the single mapping of [`ApiError`] to problem+json (RFC 9457).
 
-use crate::encoding::{percent_decode, percent_encode_segment};
+use crate::encoding::{percent_decode, percent_encode_segment, query_pairs as query_pairs_of};
 use crate::error::ApiError;
 use crate::tasks::version::etag;
 use crate::tasks::Task;
 use lambda_http::http::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, LINK, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG,
+    LINK, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -30,20 +31,36 @@ impl PathParams {
         let params = request.path_parameters_ref();
         if let Some(user_id) = params.and_then(|p| p.first("user_id")) {
             return Ok(Self {
-                user_id: percent_decode(user_id),
-                task_id: params.and_then(|p| p.first("id")).map(percent_decode),
+                user_id: path_segment("user_id", user_id)?,
+                task_id: params
+                    .and_then(|p| p.first("id"))
+                    .map(|id| path_segment("id", id))
+                    .transpose()?,
             });
         }
         let segments: Vec<&str> = request.uri().path().split('/').collect();
-        segments
+        let Some(i) = segments
             .windows(3)
             .position(|w| w[0] == "api" && w[2] == "tasks")
-            .map(|i| Self {
-                user_id: percent_decode(segments[i + 1]),
-                task_id: segments.get(i + 3).map(|s| percent_decode(s)),
-            })
-            .ok_or(ApiError::NotFound)
+        else {
+            return Err(ApiError::NotFound);
+        };
+        Ok(Self {
+            user_id: path_segment("user_id", segments[i + 1])?,
+            task_id: segments
+                .get(i + 3)
+                .map(|id| path_segment("id", id))
+                .transpose()?,
+        })
     }
+}
+
+fn path_segment(name: &str, raw: &str) -> Result<String, ApiError> {
+    percent_decode(raw).map_err(|_| not_utf8(name))
+}
+
+fn not_utf8(name: &str) -> ApiError {
+    ApiError::invalid(name, "must be UTF-8 once percent-decoded")
 }
 
 /// The body's bytes, refused past 64 KiB before anything parses them.
@@ -55,12 +72,43 @@ pub fn body_of(request: &Request) -> Result<&[u8], ApiError> {
     Ok(bytes)
 }
 
-/// Query parameters as (name, value) pairs, repeated names kept.
-pub fn query_pairs(request: &Request) -> Vec<(&str, &str)> {
-    request
-        .query_string_parameters_ref()
-        .map(|query| query.iter().collect())
-        .unwrap_or_default()
+/// Refuses a body in any content coding but identity (RFC 9110 §8.4, §15.5.16):
+/// a gzip body read as JSON is garbage, and a plain body labelled gzip is a
+/// client that will break against any proxy that believes the label.
+pub fn identity_coding(request: &Request) -> Result<(), ApiError> {
+    for value in request.headers().get_all(CONTENT_ENCODING) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        for coding in text.split(',').map(|c| c.trim_matches([' ', '\t'])) {
+            if !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") {
+                let shown: String = coding
+                    .chars()
+                    .filter(char::is_ascii_graphic)
+                    .take(40)
+                    .collect();
+                return Err(ApiError::UnsupportedContentEncoding(shown));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Query parameters as decoded (name, value) pairs, repeated names kept,
+/// read from the raw query string: the decoded map lambda_http also offers
+/// turns bytes that are not UTF-8 into U+FFFD, which must be a 400 instead.
+pub fn query_pairs(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    match request.uri().query() {
+        Some(raw) => query_pairs_of(raw).map_err(|name| not_utf8(&name)),
+        // An event without a raw query string: only the decoded map exists.
+        None => Ok(request
+            .query_string_parameters_ref()
+            .map(|query| {
+                query
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()),
+    }
 }
 
 /// A successful outcome of an endpoint, before it becomes a response.
@@ -78,6 +126,8 @@ pub enum Reply {
         next: Option<String>,
     },
     NoContent,
+    /// 304 to a GET whose `If-None-Match` names the task as it is.
+    NotModified(Task),
     /// 204 to a plain OPTIONS, with the route's `Allow`.
     Options(String),
     /// A GET's response without its body, for HEAD.
@@ -92,9 +142,20 @@ impl Reply {
     pub fn into_response(self) -> Response<Body> {
         match self {
             Reply::Head(get) => {
+                // The GET's headers, Content-Length included (RFC 9110 §8.6,
+                // §9.3.2), without its body.
                 let mut response = get.into_response();
+                let length = response.body().as_ref().len();
+                if length > 0 {
+                    response
+                        .headers_mut()
+                        .insert(CONTENT_LENGTH, HeaderValue::from(length));
+                }
                 *response.body_mut() = Body::Empty;
                 response
+            }
+            Reply::NotModified(task) => {
+                with_etag(response(StatusCode::NOT_MODIFIED, None, Body::Empty), &task)
             }
             Reply::Options(allow) => {
                 let mut response = response(StatusCode::NO_CONTENT, None, Body::Empty);
@@ -136,7 +197,7 @@ impl Reply {
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 fn with_etag(mut response: Response<Body>, task: &Task) -> Response<Body> {
-    if response.status().is_success() {
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         if let Ok(value) = etag(task).parse() {
             response.headers_mut().insert(ETAG, value);
         }
@@ -199,6 +260,9 @@ pub fn problem(error: &ApiError) -> Response<Body> {
             if let Ok(value) = challenge.parse() {
                 headers.insert(WWW_AUTHENTICATE, value);
             }
+        }
+        ApiError::UnsupportedContentEncoding(_) => {
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         }
         ApiError::MethodNotAllowed(allow) => {
             if let Ok(value) = allow.parse() {

@@ -10,6 +10,7 @@ pub mod encoding;
 pub mod endpoint;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod runtime;
 pub mod secrets;
 pub mod tasks;

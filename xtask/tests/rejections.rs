@@ -2,59 +2,9 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::Endpoint;
 use support::*;
-
-/// A user with one task, and the state to compare against after each rejection.
-struct Fixture {
-    app: shared::App,
-    user: User,
-    id: Value,
-    before: String,
-}
-
-impl Fixture {
-    async fn new() -> Self {
-        let app = app().await;
-        let user = User::new("victim");
-        let id = create(&app, &user, "keep me").await["id"].clone();
-        let before = snapshot(&[&user.id]).await;
-        Self {
-            app,
-            user,
-            id,
-            before,
-        }
-    }
-
-    fn call(&self, endpoint: Endpoint) -> Call {
-        Call::new(endpoint).user(&self.user).id(self.id.clone())
-    }
-
-    /// Sends, expects `status` as a problem, and checks nothing changed.
-    async fn rejects(&self, call: Call, status: u16) -> Value {
-        let problem = call.send(&self.app).await.problem(status);
-        assert_eq!(
-            snapshot(&[&self.user.id]).await,
-            self.before,
-            "database changed"
-        );
-        problem
-    }
-
-    fn field_of(problem: &Value) -> Vec<String> {
-        problem["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| e["field"].as_str().unwrap().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
 
 const BODY_ENDPOINTS: [Endpoint; 2] = [CreateTask, UpdateTask];
 const ID_ENDPOINTS: [Endpoint; 4] = [GetTask, UpdateTask, DeleteTask, CompleteTask];

@@ -1,5 +1,6 @@
-//! Optimistic concurrency: ETag on every task response, If-Match on PUT,
-//! PATCH and DELETE, 412 when another tab changed the task first.
+//! Optimistic concurrency: ETag on every task response, If-Match and
+//! If-None-Match on PUT, PATCH and DELETE (412 when another tab changed the
+//! task first), If-None-Match on GET (304 while the client's copy is current).
 
 mod support;
 
@@ -200,4 +201,109 @@ async fn of_concurrent_saves_from_one_version_exactly_one_wins() {
         );
         assert!(statuses.iter().all(|s| *s == 200 || *s == 412));
     }
+}
+
+#[tokio::test]
+async fn a_star_in_a_list_is_no_wildcard() {
+    let fixture = Fixture::new().await;
+    let stale = "\"1\"";
+    let cases: [&[&str]; 4] = [
+        &["*garbage"],
+        &[stale, "*"],
+        &["\"1\", *"],
+        // Two header lines, joined with a comma as API Gateway delivers them.
+        &["*", stale],
+    ];
+    for lines in cases {
+        for endpoint in [UpdateTask, CompleteTask, DeleteTask] {
+            let mut call = fixture.call(endpoint);
+            if endpoint == UpdateTask {
+                call = call.json(json!({"title": "changed"}));
+            }
+            for line in lines {
+                call = call.header("if-match", line);
+            }
+            fixture.rejects(call, 412).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn if_none_match_on_a_change_is_412_when_it_matches() {
+    let fixture = Fixture::new().await;
+    let tag = etag(&fixture.call(GetTask).send(&fixture.app).await);
+    let weak = format!("W/{tag}");
+    for condition in ["*", tag.as_str(), weak.as_str()] {
+        for endpoint in [UpdateTask, CompleteTask, DeleteTask] {
+            let mut call = fixture.call(endpoint).header("if-none-match", condition);
+            if endpoint == UpdateTask {
+                call = call.json(json!({"title": "changed"}));
+            }
+            fixture.rejects(call, 412).await;
+        }
+    }
+    // A missing task is a 404 whatever the precondition.
+    let id = fixture.id.as_i64().unwrap();
+    put(&fixture.user, id + 1_000_000, "x")
+        .header("if-none-match", "*")
+        .send(&fixture.app)
+        .await
+        .problem(404);
+    // A tag of another version does not match: the change goes through.
+    put(&fixture.user, id, "changed")
+        .header("if-none-match", "\"1\"")
+        .send(&fixture.app)
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn a_get_of_an_unchanged_task_is_304() {
+    let fixture = Fixture::new().await;
+    let id = fixture.id.as_i64().unwrap();
+    let got = fixture.call(GetTask).send(&fixture.app).await;
+    let tag = etag(&got);
+    let weak = format!("W/{tag}");
+    let listed = format!("\"1\", {tag}");
+    for condition in [tag.as_str(), weak.as_str(), listed.as_str(), "*"] {
+        for method in ["GET", "HEAD"] {
+            let reply = fixture
+                .call(GetTask)
+                .method(method)
+                .header("if-none-match", condition)
+                .send(&fixture.app)
+                .await;
+            reply.expect(304);
+            assert!(reply.body.is_empty());
+            assert_eq!(etag(&reply), tag);
+            assert_eq!(reply.header("cache-control"), Some("no-store"));
+            assert_eq!(reply.header("content-type"), None);
+        }
+    }
+    // Once the task changes, the old tag gets the new task.
+    put(&fixture.user, id, "changed")
+        .send(&fixture.app)
+        .await
+        .expect(200);
+    let reply = fixture
+        .call(GetTask)
+        .header("if-none-match", &tag)
+        .send(&fixture.app)
+        .await;
+    reply.expect(200);
+    assert_eq!(reply.json()["title"], "changed");
+    // A missing task stays a 404, and garbage matches nothing.
+    Call::new(GetTask)
+        .user(&fixture.user)
+        .id(id + 1_000_000)
+        .header("if-none-match", "*")
+        .send(&fixture.app)
+        .await
+        .problem(404);
+    fixture
+        .call(GetTask)
+        .header("if-none-match", "*garbage")
+        .send(&fixture.app)
+        .await
+        .expect(200);
 }

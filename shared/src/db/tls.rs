@@ -46,7 +46,9 @@ pub(super) fn split_ssl_options(url: &str) -> Result<(String, SslOptions), DbErr
                 Ok(true)
             }
             "sslrootcert" => {
-                root_cert = Some(percent_decode(value.trim()));
+                root_cert = Some(percent_decode(value.trim()).map_err(|_| {
+                    DbError::Config("sslrootcert is not UTF-8 once percent-decoded".into())
+                })?);
                 Ok(true)
             }
             _ => Ok(false),

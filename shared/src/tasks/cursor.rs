@@ -7,7 +7,11 @@
 //! position. The fingerprint is what makes a cursor from another user, sort or
 //! filter a 400 instead of a silently wrong page. It is not a signature: a
 //! forged cursor can only move within the caller's own tasks, because every
-//! statement filters on the authenticated user anyway.
+//! statement filters on the authenticated user anyway. So a keyed MAC would
+//! buy nothing but a key to manage (none exists in a JWKS-only setup);
+//! instead every decoded field is checked against what its column can hold
+//! before it reaches SQL, and whatever passes is a position PostgreSQL can
+//! compare against (at worst, before the first or after the last task).
 
 use super::input::{ListQuery, SortKey};
 use super::model::{from_micros, micros, Task};
@@ -22,6 +26,11 @@ const FINGERPRINT_BYTES: usize = 8;
 const HEADER_BYTES: usize = 1 + FINGERPRINT_BYTES + 8;
 /// A title of 255 four-byte characters, encoded: anything longer is not ours.
 pub const MAX_CURSOR_CHARS: usize = 1400;
+/// Timestamps this API can have issued a cursor for. PostgreSQL's own range
+/// (4713 BC to 294276 AD) is wider than what `now()` writes, but narrower
+/// than what eight arbitrary bytes decode to: a year -6000 position would
+/// make the statement fail, so it is refused here as a client error.
+const TIMESTAMP_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
 
 /// Where the previous page ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +95,10 @@ impl Cursor {
         let key = match query.sort {
             SortKey::Created | SortKey::Updated => {
                 let micros = i64::from_be_bytes(rest.try_into().map_err(|_| foreign())?);
-                SortValue::Time(from_micros(micros).ok_or_else(foreign)?)
+                let at = from_micros(micros)
+                    .filter(|at| TIMESTAMP_YEARS.contains(&at.year()))
+                    .ok_or_else(foreign)?;
+                SortValue::Time(at)
             }
             SortKey::Title => {
                 let title = std::str::from_utf8(rest).map_err(|_| foreign())?;
@@ -212,5 +224,43 @@ mod tests {
         ] {
             assert!(Cursor::decode(text, "alice", &q).is_err(), "{text}");
         }
+    }
+
+    /// A cursor made for `q`, with its position's bytes replaced.
+    fn forged(q: &ListQuery, id: i64, key: &[u8]) -> String {
+        let genuine = Cursor {
+            key: SortValue::Title(String::new()),
+            id: 1,
+        }
+        .encode("alice", q);
+        let mut bytes = URL_SAFE_NO_PAD.decode(genuine).unwrap();
+        bytes.truncate(1 + FINGERPRINT_BYTES);
+        bytes.extend_from_slice(&id.to_be_bytes());
+        bytes.extend_from_slice(key);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    #[test]
+    fn forged_positions_outside_the_columns_range_are_refused() {
+        let q = query(SortKey::Created);
+        let year = |y: i32| {
+            datetime!(2000-01-01 0:00 UTC)
+                .replace_year(y)
+                .unwrap()
+                .unix_timestamp_nanos()
+                / 1000
+        };
+        for micros in [i64::MIN, i64::MAX, year(-6000) as i64, year(0) as i64] {
+            let text = forged(&q, 5, &micros.to_be_bytes());
+            assert!(Cursor::decode(&text, "alice", &q).is_err(), "{micros}");
+        }
+        for micros in [0, year(1) as i64, year(9999) as i64] {
+            let text = forged(&q, 5, &micros.to_be_bytes());
+            assert!(Cursor::decode(&text, "alice", &q).is_ok(), "{micros}");
+        }
+        let titles = query(SortKey::Title);
+        assert!(Cursor::decode(&forged(&titles, -1, b"\xff"), "alice", &titles).is_err());
+        assert!(Cursor::decode(&forged(&titles, -1, b"a\0"), "alice", &titles).is_err());
+        assert!(Cursor::decode(&forged(&titles, i64::MIN, b"z"), "alice", &titles).is_ok());
     }
 }

@@ -4,6 +4,7 @@
 use super::cursor::{Cursor, MAX_CURSOR_CHARS};
 use crate::encoding::percent_encode_segment;
 use crate::error::{ApiError, FieldError};
+use crate::json::{self, JsonError};
 use serde_json::{Map, Value};
 
 pub const TITLE_MAX_CHARS: usize = 255;
@@ -90,10 +91,16 @@ fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid("body", "is required (a JSON object)"));
     }
-    match serde_json::from_slice::<Value>(body) {
+    match json::from_slice(body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(ApiError::invalid("body", "must be a JSON object")),
-        Err(e) => Err(ApiError::invalid("body", format!("is not valid JSON: {e}"))),
+        Err(JsonError::Duplicate(path)) => Err(ApiError::invalid(
+            &path,
+            "is given more than once: member names must be unique (I-JSON, RFC 7493)",
+        )),
+        Err(JsonError::Syntax(e)) => {
+            Err(ApiError::invalid("body", format!("is not valid JSON: {e}")))
+        }
     }
 }
 
@@ -152,11 +159,17 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// `null` counts as absent, as Pydantic's `Optional[bool] = None` does.
+    /// Absent means "keep" (PUT) or "toggle" (PATCH); `null` is neither a
+    /// state nor an absence but a client bug, and acting on it (flipping the
+    /// task) would be the one wrong answer.
     fn completed(&mut self) -> Option<bool> {
         match self.object.get("completed") {
-            None | Some(Value::Null) => None,
+            None => None,
             Some(Value::Bool(value)) => Some(*value),
+            Some(Value::Null) => {
+                self.fail("completed", "must be true or false, not null");
+                None
+            }
             Some(_) => {
                 self.fail("completed", "must be a boolean");
                 None
@@ -454,13 +467,29 @@ mod tests {
     }
 
     #[test]
-    fn null_means_absent_in_a_replacement() {
-        let put = TaskReplacement::from_json(
-            br#"{"title": "t", "description": null, "completed": null}"#,
-        )
-        .unwrap();
+    fn null_clears_a_description_but_is_no_completion_state() {
+        let put = TaskReplacement::from_json(br#"{"title": "t", "description": null}"#).unwrap();
         assert_eq!((put.description, put.completed), (None, None));
         assert!(TaskReplacement::from_json(br#"{"title": null}"#).is_err());
+        let null_state = br#"{"title": "t", "completed": null}"#;
+        let error = TaskReplacement::from_json(null_state).unwrap_err();
+        assert_eq!(fields_of(error)[0].0, "completed");
+        let error = CompletionChange::from_json(br#"{"completed": null}"#).unwrap_err();
+        assert_eq!(
+            fields_of(error),
+            vec![("completed".into(), "must be true or false, not null".into())]
+        );
+    }
+
+    #[test]
+    fn duplicate_members_are_refused_by_name() {
+        let error = NewTask::from_json(br#"{"title": "a", "title": "b"}"#).unwrap_err();
+        assert_eq!(fields_of(error)[0].0, "title");
+        let error =
+            CompletionChange::from_json(br#"{"completed": true, "completed": false}"#).unwrap_err();
+        assert_eq!(fields_of(error)[0].0, "completed");
+        let error = NewTask::from_json(br#"{"title": "a", "meta": {"k": 1, "k": 2}}"#).unwrap_err();
+        assert_eq!(fields_of(error)[0].0, "meta.k");
     }
 
     #[test]
@@ -486,10 +515,6 @@ mod tests {
         assert_eq!(
             CompletionChange::from_json(br#"{"completed": false}"#).unwrap(),
             CompletionChange::Set(false)
-        );
-        assert_eq!(
-            CompletionChange::from_json(br#"{"completed": null}"#).unwrap(),
-            CompletionChange::Toggle
         );
         assert!(CompletionChange::from_json(br#"{"completed": 1}"#).is_err());
         assert!(CompletionChange::from_json(b"true").is_err());
@@ -557,7 +582,7 @@ mod tests {
             .split('&')
             .map(|pair| {
                 let (k, v) = pair.split_once('=').unwrap();
-                (k.to_owned(), percent_decode(v))
+                (k.to_owned(), percent_decode(v).unwrap())
             })
             .collect();
         let again =

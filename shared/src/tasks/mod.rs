@@ -13,4 +13,4 @@ pub use input::{
     CompletionChange, ListQuery, NewTask, SortKey, SortOrder, StatusFilter, TaskReplacement,
 };
 pub use model::Task;
-pub use version::IfMatch;
+pub use version::{IfNoneMatch, Precondition};

@@ -8,7 +8,7 @@ use super::input::{
     CompletionChange, ListQuery, NewTask, SortKey, SortOrder, StatusFilter, TaskReplacement,
 };
 use super::model::{task_columns, Task};
-use super::version::IfMatch;
+use super::version::Precondition;
 use crate::auth::Principal;
 use crate::db::{Database, DbError, Param};
 use tokio_postgres::types::Type;
@@ -64,19 +64,20 @@ macro_rules! upsert_owner {
     };
 }
 
-/// A change under If-Match: `current` tells a missing task (no row) from a
-/// stale one (a row of NULLs). The version test sits in the change's own
-/// WHERE, so a concurrent change committed in between is re-checked by
-/// PostgreSQL and makes this one stale rather than overwriting it.
-macro_rules! if_match {
-    ($versions:literal, $($change:tt)+) => {
+/// A change under a precondition (`version::Precondition`): `current`
+/// tells a missing task (no row) from a stale one (a row of NULLs). The
+/// version test sits in the change's own WHERE, so a concurrent change
+/// committed in between is re-checked by PostgreSQL and makes this one stale
+/// rather than overwriting it.
+macro_rules! conditional {
+    ($one_of:literal, $none_of:literal, $($change:tt)+) => {
         concat!(
             "WITH current AS (SELECT id FROM tasks WHERE id = $1 AND user_id = $2), \
                   changed AS (",
             $($change)+,
-            " AND updated_at = ANY(",
-            $versions,
-            "::timestamptz[]) RETURNING ",
+            " AND (", $one_of, "::timestamptz[] IS NULL OR updated_at = ANY(", $one_of, "))",
+            " AND (", $none_of, "::timestamptz[] IS NULL OR updated_at <> ALL(", $none_of, "))",
+            " RETURNING ",
             task_columns!(),
             ") SELECT changed.* FROM current LEFT JOIN changed ON true"
         )
@@ -155,11 +156,11 @@ const GET: &str = concat!(
     " FROM tasks WHERE id = $1 AND user_id = $2"
 );
 const REPLACE: &str = concat!(replace_task!(), " RETURNING ", task_columns!());
-const REPLACE_IF_MATCH: &str = if_match!("$6", replace_task!());
+const REPLACE_IF: &str = conditional!("$6", "$7", replace_task!());
 const SET_COMPLETION: &str = concat!(set_completion!(), " RETURNING ", task_columns!());
-const SET_COMPLETION_IF_MATCH: &str = if_match!("$4", set_completion!());
+const SET_COMPLETION_IF: &str = conditional!("$4", "$5", set_completion!());
 const DELETE: &str = concat!(delete_task!(), " RETURNING ", task_columns!());
-const DELETE_IF_MATCH: &str = if_match!("$3", delete_task!());
+const DELETE_IF: &str = conditional!("$3", "$4", delete_task!());
 
 /// One page of a list, and where the next one starts (if there is one).
 #[derive(Debug)]
@@ -174,7 +175,7 @@ pub enum Change<T> {
     Done(T),
     /// No such task for this user.
     Missing,
-    /// The task exists, but If-Match named another version.
+    /// The task exists, but its version fails the precondition.
     Stale,
 }
 
@@ -311,18 +312,19 @@ pub async fn get(db: &Database, user_id: &str, id: i64) -> Result<Option<Task>, 
     )
 }
 
-/// Runs the plain or the If-Match variant of a change; `params` are the
-/// plain one's, the versions go last.
+/// Runs the plain or the conditional variant of a change; `params` are the
+/// plain one's, the precondition's versions go last.
 async fn change<'a>(
     db: &Database,
     (plain, conditional): (&str, &str),
     params: &mut Vec<Param<'a>>,
-    if_match: Option<&'a IfMatch>,
+    precondition: Option<&'a Precondition>,
 ) -> Result<Change<Task>, DbError> {
-    let sql = match if_match {
+    let sql = match precondition {
         None => plain,
-        Some(if_match) => {
-            params.push((&if_match.versions, Type::TIMESTAMPTZ_ARRAY));
+        Some(precondition) => {
+            params.push((&precondition.one_of, Type::TIMESTAMPTZ_ARRAY));
+            params.push((&precondition.none_of, Type::TIMESTAMPTZ_ARRAY));
             conditional
         }
     };
@@ -334,7 +336,7 @@ pub async fn replace(
     user_id: &str,
     id: i64,
     task: &TaskReplacement,
-    if_match: Option<&IfMatch>,
+    precondition: Option<&Precondition>,
 ) -> Result<Change<Task>, DbError> {
     let mut params: Vec<Param> = vec![
         (&id, Type::INT8),
@@ -343,7 +345,7 @@ pub async fn replace(
         (&task.description, Type::VARCHAR),
         (&task.completed, Type::BOOL),
     ];
-    change(db, (REPLACE, REPLACE_IF_MATCH), &mut params, if_match).await
+    change(db, (REPLACE, REPLACE_IF), &mut params, precondition).await
 }
 
 pub async fn set_completion(
@@ -351,7 +353,7 @@ pub async fn set_completion(
     user_id: &str,
     id: i64,
     completion: CompletionChange,
-    if_match: Option<&IfMatch>,
+    precondition: Option<&Precondition>,
 ) -> Result<Change<Task>, DbError> {
     let completed = completion.as_param();
     let mut params: Vec<Param> = vec![
@@ -361,9 +363,9 @@ pub async fn set_completion(
     ];
     change(
         db,
-        (SET_COMPLETION, SET_COMPLETION_IF_MATCH),
+        (SET_COMPLETION, SET_COMPLETION_IF),
         &mut params,
-        if_match,
+        precondition,
     )
     .await
 }
@@ -373,10 +375,10 @@ pub async fn delete(
     db: &Database,
     user_id: &str,
     id: i64,
-    if_match: Option<&IfMatch>,
+    precondition: Option<&Precondition>,
 ) -> Result<Change<Task>, DbError> {
     let mut params: Vec<Param> = vec![(&id, Type::INT8), (&user_id, Type::TEXT)];
-    change(db, (DELETE, DELETE_IF_MATCH), &mut params, if_match).await
+    change(db, (DELETE, DELETE_IF), &mut params, precondition).await
 }
 
 /// A substring search: the client's `%`, `_` and `\` match themselves.

@@ -117,6 +117,7 @@ pub struct Call {
     headers: Vec<(String, String)>,
     method: Option<String>,
     base64_body: bool,
+    raw_query: Option<String>,
 }
 
 impl Call {
@@ -131,6 +132,7 @@ impl Call {
             headers: Vec::new(),
             method: None,
             base64_body: false,
+            raw_query: None,
         }
     }
 
@@ -192,6 +194,13 @@ impl Call {
         self
     }
 
+    /// The query string exactly as the client sent it (API Gateway's
+    /// `rawQueryString`); no decoded parameters are added for it.
+    pub fn raw_query(mut self, raw: &str) -> Self {
+        self.raw_query = Some(raw.to_owned());
+        self
+    }
+
     pub fn query(mut self, name: &str, value: &str) -> Self {
         self.query.push((name.to_owned(), value.to_owned()));
         self
@@ -242,7 +251,7 @@ impl Call {
             .iter()
             .map(|(k, v)| format!("{k}={}", shared::encoding::percent_encode_segment(v)))
             .collect();
-        event["rawQueryString"] = json!(raw_query.join("&"));
+        event["rawQueryString"] = json!(self.raw_query.clone().unwrap_or(raw_query.join("&")));
         let mut joined: Map<String, Value> = Map::new();
         for (k, v) in &self.query {
             let value = match joined.get(k).and_then(Value::as_str) {
@@ -283,11 +292,7 @@ pub fn link_target(link: &str) -> &str {
 /// The parameters of a `Link` URL's query, decoded.
 pub fn link_query(link: &str) -> Vec<(String, String)> {
     let query = link_target(link).split_once('?').map_or("", |(_, q)| q);
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), shared::encoding::percent_decode(v)))
-        .collect()
+    shared::encoding::query_pairs(query).expect("the Link's query is UTF-8")
 }
 
 #[derive(Debug)]
@@ -579,4 +584,54 @@ pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout
+}
+
+/// A user with one task, and the state to compare against after each rejection.
+pub struct Fixture {
+    pub app: shared::App,
+    pub user: User,
+    pub id: Value,
+    pub before: String,
+}
+
+impl Fixture {
+    pub async fn new() -> Self {
+        let app = app().await;
+        let user = User::new("victim");
+        let id = create(&app, &user, "keep me").await["id"].clone();
+        let before = snapshot(&[&user.id]).await;
+        Self {
+            app,
+            user,
+            id,
+            before,
+        }
+    }
+
+    pub fn call(&self, endpoint: Endpoint) -> Call {
+        Call::new(endpoint).user(&self.user).id(self.id.clone())
+    }
+
+    /// Sends, expects `status` as a problem, and checks nothing changed.
+    pub async fn rejects(&self, call: Call, status: u16) -> Value {
+        let problem = call.send(&self.app).await.problem(status);
+        assert_eq!(
+            snapshot(&[&self.user.id]).await,
+            self.before,
+            "database changed"
+        );
+        problem
+    }
+
+    pub fn field_of(problem: &Value) -> Vec<String> {
+        problem["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
