@@ -321,4 +321,62 @@ mod tests {
         assert_eq!(response.headers()[RETRY_AFTER], "1");
         assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("10.0.0.5"));
     }
+
+    #[test]
+    fn a_browser_can_read_every_header_the_api_sends() {
+        use crate::cors::{EXPOSE_HEADERS, SAFELISTED_RESPONSE_HEADERS};
+        use time::macros::datetime;
+        let task = Task {
+            id: 1,
+            user_id: "u".into(),
+            title: "t".into(),
+            description: None,
+            completed: false,
+            created_at: datetime!(2026-11-24 09:00 UTC),
+            updated_at: datetime!(2026-11-24 09:00 UTC),
+        };
+        let replies = [
+            Reply::Task(task.clone()),
+            Reply::Created {
+                task: task.clone(),
+                replayed: true,
+            },
+            Reply::Page {
+                tasks: vec![task.clone()],
+                next: Some("/api/u/tasks?cursor=x".into()),
+            },
+            Reply::NoContent,
+            Reply::NotModified(task.clone()),
+            Reply::Options("GET, HEAD, OPTIONS".into()),
+            Reply::Task(task).head(),
+        ];
+        let errors = [
+            ApiError::invalid("title", "is required"),
+            ApiError::Unauthorized("expired".into()),
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed("GET".into()),
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedContentEncoding("gzip".into()),
+            ApiError::IdempotencyKeyInFlight,
+            ApiError::PreconditionFailed,
+            ApiError::IdempotencyKeyReused,
+            ApiError::Unavailable("down".into()),
+            ApiError::KeysUnavailable("down".into()),
+            ApiError::Internal("bug".into()),
+        ];
+        let responses = replies
+            .into_iter()
+            .map(Reply::into_response)
+            .chain(errors.iter().map(problem));
+        for response in responses {
+            for name in response.headers().keys() {
+                let readable = SAFELISTED_RESPONSE_HEADERS.contains(&name.as_str())
+                    || EXPOSE_HEADERS
+                        .iter()
+                        .any(|exposed| exposed.eq_ignore_ascii_case(name.as_str()));
+                assert!(readable, "{name} is sent but not exposed to browsers");
+            }
+        }
+    }
 }

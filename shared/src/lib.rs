@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod encoding;
 pub mod endpoint;

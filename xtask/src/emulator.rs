@@ -15,6 +15,18 @@ impl Emulator {
     /// Starts on a free port with the given function environment; returns once
     /// it accepts connections. `concurrency` is cargo lambda's `--concurrency`.
     pub fn start(root: &Path, env: &[(&str, &str)], concurrency: u32) -> anyhow::Result<Self> {
+        Self::start_with(root, env, concurrency, false)
+    }
+
+    /// As [`Emulator::start`]; `show_logs` passes the emulator's and the
+    /// functions' output through to this terminal. The emulator's own CORS
+    /// is off: API Gateway's (`shared::cors`) is the dev server's job.
+    pub fn start_with(
+        root: &Path,
+        env: &[(&str, &str)],
+        concurrency: u32,
+        show_logs: bool,
+    ) -> anyhow::Result<Self> {
         let port = crate::postgres::free_port()?;
         let mut command = Command::new("cargo");
         command
@@ -28,10 +40,11 @@ impl Emulator {
                 "-P",
             ])
             .arg(port.to_string())
-            .args(["--concurrency", &concurrency.to_string()])
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .args(["--concurrency", &concurrency.to_string(), "--disable-cors"])
+            .envs(env.iter().copied());
+        if !show_logs {
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+        }
         // Its own process group, so the functions it spawned go down with it.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command.spawn().context("starting cargo lambda watch")?;

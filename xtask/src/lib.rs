@@ -2,6 +2,8 @@
 //! (they live in `xtask/tests/` so they can share this code).
 
 pub mod bench;
+pub mod build;
+pub mod dev;
 pub mod emulator;
 pub mod load;
 pub mod migrate;
@@ -12,6 +14,9 @@ pub mod token;
 pub mod tools;
 
 use std::path::PathBuf;
+
+/// The user `cargo xtask dev` prints a token for, and the docs call as.
+pub const DEV_USER: &str = "dev-user";
 
 /// The workspace root (this crate sits one level below it).
 pub fn project_root() -> PathBuf {

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 use xtask::pgbouncer::PgBouncer;
 use xtask::postgres::Cluster;
-use xtask::{block_on, migrate, project_root, token, tools};
+use xtask::{block_on, build, migrate, project_root, token, tools};
 
 const HELP: &str = "\
 cargo xtask <command>
@@ -25,14 +25,10 @@ cargo xtask <command>
   token --user ID      print a dev token for ID (signed with BETTER_AUTH_SECRET or the dev secret)
 ";
 
-const DEV_PG_PORT: u16 = 54329;
-const DEV_HTTP_PORT: u16 = 9000;
-const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("dev") => dev(),
+        Some("dev") => xtask::dev::command(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("migrate") => migrate_command(),
         Some("package") => package(),
@@ -49,68 +45,6 @@ fn main() {
         eprintln!("xtask: error: {error:#}");
         std::process::exit(1);
     }
-}
-
-/// The secret dev tokens are signed with: BETTER_AUTH_SECRET, else the
-/// well-known local one that the tokens in events/ are signed with, so
-/// `cargo lambda invoke --data-file events/...` works against `cargo xtask dev`.
-fn dev_secret() -> String {
-    std::env::var("BETTER_AUTH_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| token::LOCAL_DEV_SECRET.to_owned())
-}
-
-fn dev() -> anyhow::Result<()> {
-    let root = project_root();
-    let (url, cluster) = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            eprintln!(
-                "xtask: DATABASE_URL not set; using the project-local PostgreSQL in .dev/postgres"
-            );
-            let cluster = Cluster::project_local(&root.join(".dev/postgres"), DEV_PG_PORT)?;
-            block_on(cluster.ensure_database("tasks"))?;
-            (cluster.url("tasks"), Some(cluster))
-        }
-    };
-    let applied = block_on(migrate::run(&url))?;
-    eprintln!("xtask: migrations applied now: {applied:?}");
-    let secret = dev_secret();
-    let lambda_dir = tools::cargo_lambda(&root)?;
-
-    // Build first so the first request does not wait for a compile.
-    build_functions(&root)?;
-
-    let token = token::mint(&secret, "dev-user", TOKEN_LIFETIME);
-    println!("\nDev token for user 'dev-user' (valid 24 h; `cargo xtask token --user NAME` for others):\n\n{token}\n");
-    println!("Try it:\n\n  curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    -d '{{\"title\":\"Buy milk\"}}' http://localhost:{DEV_HTTP_PORT}/api/dev-user/tasks\n");
-    println!("  curl -s -H 'Authorization: Bearer {token}' http://localhost:{DEV_HTTP_PORT}/api/dev-user/tasks\n");
-
-    // Ctrl-C reaches cargo lambda watch too; we only wait for it to exit, then
-    // stop the database we started.
-    ctrlc::set_handler(|| {}).context("installing the Ctrl-C handler")?;
-    let status = Command::new("cargo")
-        .current_dir(&root)
-        .env("PATH", tools::path_with(lambda_dir.as_deref()))
-        .env("DATABASE_URL", &url)
-        .env("BETTER_AUTH_SECRET", &secret)
-        .env(
-            "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .args(["lambda", "watch", "-A", "127.0.0.1", "-P"])
-        .arg(DEV_HTTP_PORT.to_string())
-        .status()
-        .context("starting cargo lambda watch")?;
-    if let Some(cluster) = cluster {
-        eprintln!("xtask: stopping the project-local PostgreSQL");
-        cluster.stop();
-    }
-    if !status.success() {
-        bail!("cargo lambda watch exited with {status}");
-    }
-    Ok(())
 }
 
 /// What `sam build` deploys, built the same way: `cargo lambda build --release
@@ -131,7 +65,7 @@ fn package() -> anyhow::Result<()> {
                 "--output-format",
                 "zip",
             ])
-            .args(function_packages()),
+            .args(build::function_packages()),
     )?;
     println!("\n{:<16} {:>12}", "function", "zip bytes");
     let mut over = Vec::new();
@@ -154,33 +88,6 @@ fn package() -> anyhow::Result<()> {
         eprintln!("xtask: over the 2 MiB budget: {}", over.join(", "));
     }
     Ok(())
-}
-
-/// Debug builds of the six functions, as `cargo lambda watch` runs them.
-fn build_functions(root: &Path) -> anyhow::Result<()> {
-    build_functions_in(root, false)
-}
-
-/// The six functions on their own: built together with xtask, cargo would
-/// unify xtask's dependency features into them, and the next build of the
-/// functions alone (`cargo lambda watch`'s) would compile them all over again.
-fn build_functions_in(root: &Path, release: bool) -> anyhow::Result<()> {
-    let mut build = Command::new("cargo");
-    build
-        .current_dir(root)
-        .args(["build", "--bins"])
-        .args(function_packages());
-    if release {
-        build.arg("--release");
-    }
-    tools::run(&mut build)
-}
-
-fn function_packages() -> Vec<String> {
-    shared::Endpoint::ALL
-        .iter()
-        .flat_map(|e| ["-p".to_owned(), e.name().to_owned()])
-        .collect()
 }
 
 fn test(filters: &[String]) -> anyhow::Result<()> {
@@ -217,7 +124,7 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     // Exactly as the emulator builds them (the six packages alone: building
     // them with xtask would unify other features into their dependencies, and
     // cargo lambda watch would then compile everything again on first request).
-    build_functions(&root)?;
+    build::functions(&root)?;
 
     let better_auth = better_auth_interop(&root)?;
     if filters.is_empty() {
@@ -322,7 +229,7 @@ fn bench(smoke: bool) -> anyhow::Result<()> {
         println!("\n{}", xtask::bench::markdown_table(&results));
         return Ok(());
     }
-    build_functions_in(&root, !smoke)?;
+    build::functions_in(&root, !smoke)?;
     let mut naive = Command::new("cargo");
     naive
         .current_dir(&root)
@@ -415,7 +322,7 @@ fn load_command(args: &[String]) -> anyhow::Result<()> {
     };
     let root = project_root();
     let lambda_dir = tools::cargo_lambda(&root)?;
-    build_functions(&root)?;
+    build::functions(&root)?;
     let cluster = Cluster::throwaway()?;
     block_on(cluster.ensure_database("tasks_load"))?;
     let url = cluster.url("tasks_load");
@@ -482,29 +389,15 @@ fn sam_validate(root: &Path) -> anyhow::Result<()> {
     .context("sam validate --lint found problems in template.yaml")
 }
 
-/// The pinned better-auth and jose npm packages, installed (npm ci) into
-/// target/ so the repository stays free of node_modules.
+/// The pinned better-auth and jose npm packages, installed into target/.
 fn better_auth_interop(root: &Path) -> anyhow::Result<std::path::PathBuf> {
-    let source = root.join("xtask/interop/better-auth");
     let dir = root.join("target/xtask/better-auth");
-    std::fs::create_dir_all(&dir)?;
-    let mut changed = false;
-    for file in ["package.json", "package-lock.json", "issue-tokens.mjs"] {
-        let text = std::fs::read(source.join(file))?;
-        if std::fs::read(dir.join(file)).ok().as_deref() != Some(text.as_slice()) {
-            std::fs::write(dir.join(file), text)?;
-            changed = true;
-        }
-    }
-    if changed || !dir.join("node_modules").is_dir() {
-        tools::run(Command::new("npm").current_dir(&dir).args([
-            "ci",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-        ]))
-        .context("installing better-auth for the interop test (npm ci)")?;
-    }
+    tools::npm_ci(
+        &root.join("xtask/interop/better-auth"),
+        &["issue-tokens.mjs"],
+        &dir,
+    )
+    .context("installing better-auth for the interop test")?;
     Ok(dir)
 }
 
@@ -533,7 +426,9 @@ fn token_command(args: &[String]) -> anyhow::Result<()> {
         [flag, user] if flag == "--user" => user,
         _ => bail!("usage: cargo xtask token --user ID"),
     };
-    let secret = dev_secret();
-    println!("{}", token::mint(&secret, user, TOKEN_LIFETIME));
+    println!(
+        "{}",
+        token::mint(&token::dev_secret(), user, token::DEV_LIFETIME)
+    );
     Ok(())
 }

@@ -9,6 +9,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// it only ever guards a database on the developer's own machine.
 pub const LOCAL_DEV_SECRET: &str = "local-development-secret-not-for-production";
 
+/// How long a dev token is valid.
+pub const DEV_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The secret dev tokens are signed with: BETTER_AUTH_SECRET, else the
+/// well-known local one that the tokens in events/ are signed with, so
+/// `cargo lambda invoke --data-file events/...` works against `cargo xtask dev`.
+pub fn dev_secret() -> String {
+    std::env::var("BETTER_AUTH_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| LOCAL_DEV_SECRET.to_owned())
+}
+
 pub fn mint(secret: &str, user_id: &str, valid_for: Duration) -> String {
     let now = now_secs();
     sign(

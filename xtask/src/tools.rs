@@ -87,3 +87,32 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `npm ci` of the pinned packages in `source` (package.json and
+/// package-lock.json, plus `extra` files) into `dest`, a folder under
+/// target/, so the repository stays free of node_modules. Skipped while
+/// `dest` holds the same files and an installed node_modules. Install
+/// scripts never run: nothing here needs one, and some only phone home.
+pub fn npm_ci(source: &Path, extra: &[&str], dest: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dest)?;
+    let mut changed = false;
+    for file in ["package.json", "package-lock.json"].iter().chain(extra) {
+        let text = std::fs::read(source.join(file))
+            .with_context(|| format!("reading {}", source.join(file).display()))?;
+        if std::fs::read(dest.join(file)).ok().as_deref() != Some(text.as_slice()) {
+            std::fs::write(dest.join(file), text)?;
+            changed = true;
+        }
+    }
+    if changed || !dest.join("node_modules").is_dir() {
+        run(Command::new("npm").current_dir(dest).args([
+            "ci",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]))
+        .with_context(|| format!("npm ci of {}", source.display()))?;
+    }
+    Ok(())
+}

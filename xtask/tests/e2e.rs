@@ -4,7 +4,6 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::time::Duration;
 use support::*;
 
 /// The emulator, and a blocking HTTP client for it.
@@ -38,62 +37,15 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> HttpReply {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(180))
-            .build();
-        let mut request = agent.request(method, &format!("{}{path}", self.inner.base_url));
-        if let Some(token) = token {
-            request = request.set("Authorization", &format!("Bearer {token}"));
-        }
-        for (name, value) in headers {
-            request = request.set(name, value);
-        }
-        let result = match body {
-            Some(body) => request
-                .set("Content-Type", "application/json")
-                .send_string(&body.to_string()),
-            None => request.call(),
-        };
-        let response = match result {
-            Ok(response) => response,
-            Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => panic!("{method} {path}: {error}"),
-        };
-        let status = response.status();
-        let headers = response
-            .headers_names()
-            .into_iter()
-            .filter_map(|name| {
-                let value = response.header(&name)?.to_owned();
-                Some((name, value))
-            })
-            .collect();
-        let text = response.into_string().unwrap();
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        HttpReply {
-            status,
+        let body = body.map(|b| b.to_string().into_bytes());
+        http(
+            &self.inner.base_url,
+            method,
+            path,
+            token,
             headers,
-            json,
-        }
-    }
-}
-
-struct HttpReply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    json: Value,
-}
-
-impl HttpReply {
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
+            body.as_deref(),
+        )
     }
 }
 

@@ -1,7 +1,8 @@
 //! Local routing (`cargo lambda watch`'s router in Cargo.toml) and deployed
 //! routing (template.yaml) must both be exactly the six endpoints, plus each
 //! path's other methods sent to the function that answers them (405 + Allow),
-//! so the two cannot drift apart.
+//! so the two cannot drift apart. The same goes for the CORS policy: the
+//! template's `CorsConfiguration` is `shared::cors`, which the dev server applies.
 
 use serde_yaml::Value as Yaml;
 use shared::Endpoint;
@@ -145,4 +146,43 @@ fn a_route_missing_from_either_file_is_caught() {
     let manifest =
         read("Cargo.toml").replacen(r#"{ method = "DELETE", function = "delete-task" },"#, "", 1);
     assert!(!watch_routes(&manifest).is_superset(&endpoints()));
+}
+
+#[test]
+fn template_cors_is_the_declared_policy() {
+    let template: Yaml = serde_yaml::from_str(&read("template.yaml")).unwrap();
+    let (_, api) = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::Serverless::HttpApi")
+        .expect("an HttpApi");
+    let cors = &api["Properties"]["CorsConfiguration"];
+    let list = |name: &str| -> Vec<String> {
+        cors[name]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("CorsConfiguration.{name} is a list"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let declared =
+        |names: &[&str]| -> Vec<String> { names.iter().map(|n| n.to_string()).collect() };
+    assert_eq!(list("AllowMethods"), declared(shared::cors::ALLOW_METHODS));
+    assert_eq!(list("AllowHeaders"), declared(shared::cors::ALLOW_HEADERS));
+    assert_eq!(
+        list("ExposeHeaders"),
+        declared(shared::cors::EXPOSE_HEADERS)
+    );
+    assert_eq!(
+        cors["MaxAge"].as_u64(),
+        Some(u64::from(shared::cors::MAX_AGE_SECS))
+    );
+    // Origins stay a deployment parameter, defaulting to the dev origins.
+    let origins = serde_yaml::to_string(&cors["AllowOrigins"]).unwrap();
+    assert_eq!(origins.trim(), "!Ref CorsAllowOrigins");
+    let default = template["Parameters"]["CorsAllowOrigins"]["Default"]
+        .as_str()
+        .unwrap();
+    assert_eq!(default, shared::cors::DEV_ORIGINS.join(","));
 }

@@ -446,6 +446,100 @@ pub fn emulator(concurrency: u32) -> xtask::emulator::Emulator {
         .expect("cargo lambda is installed by `cargo xtask test`")
 }
 
+/// `cargo xtask dev`'s server (CORS layer, emulator, docs) on free ports,
+/// against the test database; the docs are authorized with `token`.
+pub fn dev_server_with(database_url: &str, origins: &[&str], token: &str) -> xtask::dev::DevServer {
+    let env = [
+        ("DATABASE_URL", database_url),
+        ("BETTER_AUTH_SECRET", SECRET),
+    ];
+    let settings = xtask::dev::Settings {
+        port: 0,
+        docs_port: 0,
+        origins: origins.iter().map(|o| o.to_string()).collect(),
+        env: &env,
+        token,
+        concurrency: xtask::dev::DEV_CONCURRENCY,
+        show_logs: false,
+    };
+    xtask::dev::DevServer::start(&xtask::project_root(), &settings)
+        .expect("cargo lambda and npm are installed by `cargo xtask test`")
+}
+
+pub fn dev_server(origins: &[&str]) -> xtask::dev::DevServer {
+    dev_server_with(&database_url(), origins, "")
+}
+
+/// What came back over HTTP.
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The body as JSON; `Null` when empty or not JSON.
+    pub json: Value,
+}
+
+impl HttpReply {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// One blocking HTTP request to `base_url` + `path`, sent as is (a body is
+/// sent as JSON unless `headers` name another Content-Type).
+pub fn http(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> HttpReply {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(180))
+        .build();
+    let mut request = agent.request(method, &format!("{base_url}{path}"));
+    if let Some(token) = token {
+        request = request.set("Authorization", &format!("Bearer {token}"));
+    }
+    if body.is_some() {
+        request = request.set("Content-Type", "application/json");
+    }
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    let result = match body {
+        Some(body) => request.send_bytes(body),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{method} {path}: {error}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .filter_map(|name| {
+            let value = response.header(&name)?.to_owned();
+            Some((name, value))
+        })
+        .collect();
+    let mut body = Vec::new();
+    response.into_reader().read_to_end(&mut body).unwrap();
+    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    HttpReply {
+        status,
+        headers,
+        body,
+        json,
+    }
+}
+
 /// An instance whose connection is tagged with a fresh application_name, so
 /// its statements can be counted in the server log.
 pub async fn counted_app(config: Config) -> (App, String) {
