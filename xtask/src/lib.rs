@@ -2,6 +2,7 @@
 //! (they live in `xtask/tests/` so they can share this code).
 
 pub mod bench;
+pub mod browser;
 pub mod build;
 pub mod dev;
 pub mod emulator;
@@ -12,6 +13,7 @@ pub mod postgres;
 pub mod stats;
 pub mod token;
 pub mod tools;
+pub mod typescript;
 
 use std::path::PathBuf;
 

@@ -127,6 +127,9 @@ fn test(filters: &[String]) -> anyhow::Result<()> {
     build::functions(&root)?;
 
     let better_auth = better_auth_interop(&root)?;
+    // The typed client's tools, and the browser its test page runs in.
+    xtask::typescript::install(&root)?;
+    xtask::browser::ensure_installed()?;
     if filters.is_empty() {
         xtask::pgbouncer::ensure_installed()?;
     }

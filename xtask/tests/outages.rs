@@ -9,16 +9,6 @@ use shared::Endpoint;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use support::*;
-use xtask::postgres::Cluster;
-
-/// A server of this test's own, so it can be stopped and started.
-async fn own_database() -> (Cluster, String) {
-    let cluster = Cluster::throwaway().expect("a throwaway PostgreSQL");
-    cluster.ensure_database("tasks").await.unwrap();
-    let url = cluster.url("tasks");
-    xtask::migrate::run(&url).await.unwrap();
-    (cluster, url)
-}
 
 fn fast_timeouts(url: &str) -> shared::config::Config {
     let mut config = config_for(url);

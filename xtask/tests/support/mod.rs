@@ -446,6 +446,15 @@ pub fn emulator(concurrency: u32) -> xtask::emulator::Emulator {
         .expect("cargo lambda is installed by `cargo xtask test`")
 }
 
+/// A server of the test's own, migrated, so it can be stopped and started.
+pub async fn own_database() -> (xtask::postgres::Cluster, String) {
+    let cluster = xtask::postgres::Cluster::throwaway().expect("a throwaway PostgreSQL");
+    cluster.ensure_database("tasks").await.unwrap();
+    let url = cluster.url("tasks");
+    xtask::migrate::run(&url).await.unwrap();
+    (cluster, url)
+}
+
 /// `cargo xtask dev`'s server (CORS layer, emulator, docs) on free ports,
 /// against the test database; the docs are authorized with `token`.
 pub fn dev_server_with(database_url: &str, origins: &[&str], token: &str) -> xtask::dev::DevServer {

@@ -1,0 +1,118 @@
+// The page of the real-browser test (xtask/tests/browser.rs): bundled with
+// esbuild, served from an origin other than the API's, and driven step by
+// step through WebDriver. Each step uses the typed client exactly as the
+// Next.js app would and reports what the browser let it see.
+
+import { TaskApiError, TaskClient } from "../src/index";
+
+interface Setup {
+  baseUrl: string;
+  userId: string;
+  token: string;
+}
+
+let setup: Setup | null = null;
+/** Requests the page sent, to see that a 503 is retried exactly once. */
+let sent = 0;
+
+function client(token?: string): TaskClient {
+  if (!setup) throw new Error("configure() first");
+  const { baseUrl, userId } = setup;
+  return new TaskClient({
+    baseUrl,
+    userId,
+    getToken: () => token ?? setup!.token,
+    fetch: (input, init) => {
+      sent += 1;
+      return fetch(input, init);
+    },
+  });
+}
+
+async function failure(action: () => Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await action();
+    return { failed: false };
+  } catch (error) {
+    if (error instanceof TaskApiError) {
+      return {
+        failed: true,
+        status: error.status,
+        title: error.title,
+        detail: error.detail,
+        errors: error.errors,
+        wwwAuthenticate: error.wwwAuthenticate,
+        retryAfter: error.retryAfter,
+      };
+    }
+    return { failed: true, kind: (error as Error).name, message: String(error) };
+  }
+}
+
+const steps = {
+  configure(value: Setup) {
+    setup = value;
+    return { origin: location.origin };
+  },
+
+  /** A create, then its retry with the same Idempotency-Key. */
+  async createAndRetry() {
+    const api = client();
+    const first = await api.create({ title: "from the browser", description: "typed client" });
+    const again = await api.create({ title: "from the browser", description: "typed client" }, first.idempotencyKey);
+    return {
+      first: { id: first.task.id, location: first.location, replayed: first.replayed, etag: api.etagOf(first.task.id) },
+      again: { id: again.task.id, location: again.location, replayed: again.replayed },
+    };
+  },
+
+  /** Every task, following Link page after page. */
+  async listAll(limit: number) {
+    const api = client();
+    const pages: number[] = [];
+    const ids: number[] = [];
+    for await (const page of api.pages({ limit, sort: "created", order: "asc" })) {
+      pages.push(page.length);
+      ids.push(...page.map((task) => task.id));
+    }
+    return { pages, ids };
+  },
+
+  /** A change with the task's ETag, then one with a stale ETag (another tab won). */
+  async editWithVersions(id: number) {
+    const mine = client();
+    const otherTab = client();
+    const read = await mine.get(id);
+    const again = await mine.get(id); // 304: answered from memory
+    await otherTab.get(id);
+    const seen = mine.etagOf(id);
+    const done = await mine.complete(id, true);
+    const lost = await failure(() => otherTab.complete(id, false));
+    return {
+      etag: seen,
+      sameObject: again === read,
+      completed: done.completed,
+      newEtag: mine.etagOf(id),
+      lost,
+    };
+  },
+
+  async badToken() {
+    return failure(() => client("not-a-jwt").list().next());
+  },
+
+  /** A listing while the database is down: one retry after Retry-After, then the error. */
+  async duringOutage() {
+    const before = sent;
+    const result = await failure(() => client().list().next());
+    return { ...result, requests: sent - before };
+  },
+
+  async afterOutage() {
+    const first = await client().list({ limit: 1 }).next();
+    return { ok: !first.done };
+  },
+};
+
+(window as unknown as { taskApi: typeof steps }).taskApi = steps;
+document.title = "task-api browser test: ready";
