@@ -57,7 +57,7 @@ impl Endpoint {
         }
     }
 
-    /// The route template of API.md.
+    /// The route template of docs/API.md.
     pub fn route(self) -> &'static str {
         match self {
             Self::ListTasks | Self::CreateTask => "/api/{user_id}/tasks",

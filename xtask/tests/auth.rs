@@ -1,5 +1,5 @@
 //! Better Auth tokens in full (HS256 secret, EdDSA/ES256/RS256 from a JWKS)
-//! and the attacks of RFC 8725: each is a 401 (or the 403/503 API.md names),
+//! and the attacks of RFC 8725: each is a 401 (or the 403/503 docs/API.md names),
 //! with its reason, and none reaches the database.
 
 mod support;

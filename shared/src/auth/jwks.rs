@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_JWKS_BYTES: usize = 256 * 1024;
-/// Between refetches for an unknown `kid` (API.md: at most once a minute).
+/// Between refetches for an unknown `kid` (docs/API.md: at most once a minute).
 const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 /// Between retries while no key set could be fetched at all.
 const RETRY_INTERVAL: Duration = Duration::from_secs(5);

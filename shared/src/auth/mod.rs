@@ -15,7 +15,7 @@ use lambda_http::http::{header::AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Clock skew tolerated on `exp`, `nbf` and `iat` (API.md: 30 s).
+/// Clock skew tolerated on `exp`, `nbf` and `iat` (docs/API.md: 30 s).
 pub const LEEWAY_SECS: u64 = 30;
 /// Tokens larger than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
