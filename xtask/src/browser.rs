@@ -14,24 +14,7 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Installs Debian's chromium and chromium-driver (as root) when missing.
 pub fn ensure_installed() -> anyhow::Result<()> {
-    if std::path::Path::new(CHROMIUM).is_file() && std::path::Path::new(CHROMEDRIVER).is_file() {
-        return Ok(());
-    }
-    eprintln!("xtask: installing chromium and chromium-driver (apt-get)");
-    crate::tools::run(Command::new("apt-get").args(["update", "-qq"]))?;
-    crate::tools::run(
-        Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
-    .context("apt-get install chromium chromium-driver (needs root)")
+    crate::tools::apt_install(&["chromium", "chromium-driver"], &[CHROMIUM, CHROMEDRIVER])
 }
 
 /// One headless Chromium session; the driver and browser end on drop.

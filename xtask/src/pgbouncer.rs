@@ -17,23 +17,7 @@ pub struct PgBouncer {
 
 /// Installs Debian's pgbouncer when it is missing (root only, as in CI).
 pub fn ensure_installed() -> anyhow::Result<()> {
-    if std::path::Path::new(BINARY).is_file() {
-        return Ok(());
-    }
-    eprintln!("xtask: installing pgbouncer (apt-get)");
-    crate::tools::run(Command::new("apt-get").args(["update", "-qq"]))?;
-    crate::tools::run(
-        Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "pgbouncer",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
-    .context("apt-get install pgbouncer (needs root)")
+    crate::tools::apt_install(&["pgbouncer"], &[BINARY])
 }
 
 impl PgBouncer {

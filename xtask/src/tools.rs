@@ -116,3 +116,19 @@ pub fn npm_ci(source: &Path, extra: &[&str], dest: &Path) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+/// Installs Debian packages (as root, with apt-get) unless every one of
+/// `binaries` is already there.
+pub fn apt_install(packages: &[&str], binaries: &[&str]) -> anyhow::Result<()> {
+    if binaries.iter().all(|b| Path::new(b).is_file()) {
+        return Ok(());
+    }
+    let names = packages.join(" ");
+    eprintln!("xtask: installing {names} (apt-get)");
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .with_context(|| format!("apt-get install {names} (needs root)"))
+}
