@@ -300,3 +300,25 @@ async fn head_has_the_headers_of_get() {
         }
     }
 }
+
+/// API Gateway joins a repeated header's lines with commas (the emulator
+/// keeps only the first line, so this is a direct event): two credentials in
+/// one request are refused, whichever of them is valid.
+#[tokio::test]
+async fn a_doubled_authorization_is_401() {
+    let fixture = Fixture::new().await;
+    let valid = format!("Bearer {}", fixture.user.token);
+    for doubled in [
+        format!("{valid},Bearer x.y.z"),
+        format!("Bearer x.y.z,{valid}"),
+        format!("{valid},{valid}"),
+    ] {
+        let reply = Call::new(ListTasks)
+            .user(&fixture.user)
+            .authorization(Some(doubled))
+            .send(&fixture.app)
+            .await;
+        reply.problem(401);
+        assert!(reply.header("www-authenticate").is_some());
+    }
+}
