@@ -2,7 +2,9 @@
 //! against the emulator, checking what a load must not break: no 5xx, every
 //! acknowledged write stored, no more database connections than instances.
 
+use crate::postgres::Cluster;
 use crate::stats::{ms, percentile};
+use crate::{block_on, build, migrate, project_root, token, tools};
 use anyhow::{bail, Context};
 use futures_util::future::join_all;
 use http_body_util::{BodyExt, Full};
@@ -13,6 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -268,4 +271,68 @@ fn function_processes() -> usize {
                 .is_some_and(|n| names.contains(&n))
         })
         .count()
+}
+
+/// How long the load check of `cargo xtask test` runs.
+pub const DEFAULT_SECONDS: u64 = 20;
+
+/// `cargo xtask load [--seconds N]`.
+pub fn command(args: &[String]) -> anyhow::Result<()> {
+    let seconds = match args {
+        [] => DEFAULT_SECONDS,
+        [flag, n] if flag == "--seconds" => n.parse().context("--seconds takes a number")?,
+        _ => bail!("usage: cargo xtask load [--seconds N]"),
+    };
+    let root = project_root();
+    let lambda_dir = tools::cargo_lambda(&root)?;
+    build::functions(&root)?;
+    let cluster = Cluster::throwaway()?;
+    block_on(cluster.ensure_database("tasks_load"))?;
+    let url = cluster.url("tasks_load");
+    block_on(migrate::run(&url))?;
+    check(&root, lambda_dir.as_deref(), &url, seconds)
+}
+
+/// The load run: `cargo lambda watch --concurrency 8` on `database_url`, 32
+/// clients for `seconds`; fails on any 5xx, a lost write, or more database
+/// connections than function instances.
+pub fn check(
+    root: &Path,
+    lambda_dir: Option<&Path>,
+    database_url: &str,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let path = tools::path_with(lambda_dir);
+    let path = path.to_string_lossy();
+    let env = [
+        ("DATABASE_URL", database_url),
+        ("BETTER_AUTH_SECRET", token::LOCAL_DEV_SECRET),
+        ("RUST_LOG", "warn"),
+        ("PATH", path.as_ref()),
+    ];
+    let emulator = crate::emulator::Emulator::start(root, &env, 8)?;
+    eprintln!(
+        "xtask: load: 32 clients for {seconds} s against {}",
+        emulator.base_url
+    );
+    let report = block_on(run(&Settings {
+        base_url: &emulator.base_url,
+        secret: token::LOCAL_DEV_SECRET,
+        admin_url: database_url,
+        clients: 32,
+        duration: Duration::from_secs(seconds),
+    }))?;
+    drop(emulator);
+    eprintln!("{report}");
+    if report.server_errors() > 0 {
+        bail!("load: {} server errors", report.server_errors());
+    }
+    if report.max_connections as usize > report.max_instances.max(1) {
+        bail!(
+            "load: {} database connections for {} instances",
+            report.max_connections,
+            report.max_instances
+        );
+    }
+    Ok(())
 }

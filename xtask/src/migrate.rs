@@ -31,3 +31,16 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<String>> {
         .map(|m| m.to_string())
         .collect())
 }
+
+/// `cargo xtask migrate`: migrations/ applied to DATABASE_URL.
+pub fn command() -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL").context("DATABASE_URL must be set")?;
+    let applied = crate::block_on(run(&url))?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Development tokens: HS256 JWTs signed with `BETTER_AUTH_SECRET`, shaped like
 //! the ones a Better Auth server issues.
 
+use anyhow::bail;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -52,4 +53,14 @@ pub fn now_secs() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs()
+}
+
+/// `cargo xtask token --user ID`.
+pub fn command(args: &[String]) -> anyhow::Result<()> {
+    let user = match args {
+        [flag, user] if flag == "--user" => user,
+        _ => bail!("usage: cargo xtask token --user ID"),
+    };
+    println!("{}", mint(&dev_secret(), user, DEV_LIFETIME));
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! (expressed in round trips), peak RSS, arm64 zip size, and a naive variant
 //! of get-task for comparison.
 
+pub mod command;
 mod delay_proxy;
 mod runtime_api;
 

@@ -1,0 +1,159 @@
+//! `cargo xtask test`: everything CI runs, in one command.
+
+use crate::pgbouncer::PgBouncer;
+use crate::postgres::Cluster;
+use crate::{block_on, build, migrate, project_root, tools};
+use anyhow::Context;
+use std::path::Path;
+use std::process::Command;
+
+pub fn command(filters: &[String]) -> anyhow::Result<()> {
+    let root = project_root();
+    let cargo = |args: &[&str]| tools::run(Command::new("cargo").current_dir(&root).args(args));
+    cargo(&["fmt", "--all", "--", "--check"])
+        .context("cargo fmt found unformatted code; run `cargo fmt`")?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    let lambda_dir = tools::cargo_lambda(&root)?;
+    sam_validate(&root)?;
+    tools::venv_tool(&root, "moto_server", &[tools::MOTO])?;
+    tools::venv_tool(&root, "schemathesis", &[tools::SCHEMATHESIS])?;
+    // The secrets test runs a function binary built as the template builds it,
+    // with secrets-manager; it gets its own copy, because the end-to-end test's
+    // `cargo lambda watch` rebuilds target/debug/* without the feature. That
+    // plain build comes last, so the emulator finds the binaries ready.
+    cargo(&[
+        "build",
+        "-p",
+        "get-task",
+        "--features",
+        "get-task/secrets-manager",
+    ])?;
+    let with_secrets = root.join("target/xtask/get-task-with-secrets-manager");
+    std::fs::create_dir_all(root.join("target/xtask"))?;
+    std::fs::copy(root.join("target/debug/get-task"), &with_secrets)?;
+    // Exactly as the emulator builds them (the six packages alone: building
+    // them with xtask would unify other features into their dependencies, and
+    // cargo lambda watch would then compile everything again on first request).
+    build::functions(&root)?;
+
+    let better_auth = better_auth_interop(&root)?;
+    // The typed client's tools, and the browser its test page runs in.
+    crate::typescript::install(&root)?;
+    crate::browser::ensure_installed()?;
+    if filters.is_empty() {
+        crate::pgbouncer::ensure_installed()?;
+    }
+
+    let cluster = Cluster::throwaway()?;
+    block_on(cluster.ensure_database("tasks_test"))?;
+    let url = cluster.url("tasks_test");
+    block_on(migrate::run(&url))?;
+    eprintln!(
+        "xtask: throwaway PostgreSQL on port {} migrated",
+        cluster.port()
+    );
+
+    if filters.is_empty() {
+        crate::load::check(
+            &root,
+            lambda_dir.as_deref(),
+            &url,
+            crate::load::DEFAULT_SECONDS,
+        )?;
+        crate::bench::command::run(true)?;
+    }
+
+    let path = tools::path_with(lambda_dir.as_deref());
+    let run_suite = |database_url: &str, filters: &[String]| {
+        let mut runner = Command::new("cargo");
+        runner
+            .current_dir(&root)
+            .env("TEST_DATABASE_URL", database_url)
+            .env("TEST_ADMIN_DATABASE_URL", &url)
+            .env("TEST_DATABASE_LOG", cluster.log_path())
+            .env("TEST_FUNCTION_WITH_SECRETS", &with_secrets)
+            .env("TEST_BETTER_AUTH_DIR", &better_auth)
+            .env("PATH", &path);
+        if has_nextest() {
+            runner.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        } else {
+            runner.args(["test", "--workspace", "--no-fail-fast"]);
+        }
+        tools::run(runner.args(filters))
+    };
+    let direct = run_suite(&url, filters);
+
+    // Unless the caller picked tests: the endpoint suites again through
+    // PgBouncer in transaction mode (as Neon's pooled endpoint), with
+    // max_prepared_statements = 0 and, where the installed PgBouncer has the
+    // setting (1.21+), with it enabled as well.
+    let mut pooled = Ok(());
+    if filters.is_empty() {
+        let through_pooler = [
+            "-E".to_owned(),
+            "binary(lifecycle) | binary(isolation) | binary(rejections) | binary(auth) \
+             | binary(better_auth) | binary(e2e) | binary(versions) | binary(idempotency) \
+             | (binary(pagination) & !test(trigram)) | test(one_round_trip) | test(unreachable)"
+                .to_owned(),
+        ];
+        let mut modes = vec![Some(0)];
+        if PgBouncer::tracks_prepared_statements() {
+            modes.push(Some(200));
+        } else {
+            modes = vec![None];
+        }
+        for prepared in modes {
+            eprintln!(
+                "\nxtask: the endpoint tests again, through {} (transaction mode, max_prepared_statements = {})",
+                PgBouncer::version(),
+                prepared.map_or("unsupported, i.e. 0".to_owned(), |n| n.to_string())
+            );
+            let bouncer = PgBouncer::start(cluster.port(), "tasks_test", prepared)?;
+            pooled = pooled.and(run_suite(&bouncer.url("tasks_test"), &through_pooler));
+        }
+    }
+    drop(cluster);
+    direct.and(pooled)
+}
+
+/// `sam validate --lint` (cfn-lint included) on template.yaml, offline: a
+/// fixed region, telemetry off, no credentials needed.
+fn sam_validate(root: &Path) -> anyhow::Result<()> {
+    let bin = tools::venv_tool(root, "sam", &[tools::SAM_CLI])?;
+    tools::run(
+        Command::new(bin.join("sam"))
+            .current_dir(root)
+            .args(["validate", "--lint", "--template-file", "template.yaml"])
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_REGION", "us-east-1"),
+    )
+    .context("sam validate --lint found problems in template.yaml")
+}
+
+/// The pinned better-auth and jose npm packages, installed into target/.
+fn better_auth_interop(root: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let dir = root.join("target/xtask/better-auth");
+    tools::npm_ci(
+        &root.join("xtask/interop/better-auth"),
+        &["issue-tokens.mjs"],
+        &dir,
+    )
+    .context("installing better-auth for the interop test")?;
+    Ok(dir)
+}
+
+fn has_nextest() -> bool {
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
