@@ -18,10 +18,11 @@ impl App {
         })
     }
 
-    /// Cold-start network work: the database connection and a remote JWKS.
+    /// Cold-start network work: the database connection and a remote JWKS,
+    /// concurrently, so a cold start waits for the slower of the two rather
+    /// than their sum (each is a few round trips to a different host).
     /// Neither failing is fatal; requests answer 503 until they recover.
     pub async fn warm_up(&self) {
-        self.db.warm_up().await;
-        self.auth.warm_up().await;
+        tokio::join!(self.db.warm_up(), self.auth.warm_up());
     }
 }

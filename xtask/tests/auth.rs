@@ -461,3 +461,28 @@ async fn path_tricks_do_not_turn_a_subject_into_another_user() {
     let encoded: String = user.bytes().map(|b| format!("%{b:02X}")).collect();
     assert_eq!(list_as(&app, &encoded, &token).await.status, 200);
 }
+
+/// The cold start's two network jobs, the database connection and the JWKS
+/// fetch, are in flight together: each side here answers only once the other
+/// has arrived too, so a warm-up that did one after the other leaves one side
+/// waiting alone (for a second, then it goes on and the flag shows it).
+#[tokio::test]
+async fn init_connects_to_the_database_and_fetches_the_jwks_at_once() {
+    let rendezvous = std::sync::Arc::new(Rendezvous::default());
+    let server = JwksServer::start_meeting(Some(keys().jwks.to_string()), Some(rendezvous.clone()));
+    let url = database_url();
+    let upstream = port_of(&url);
+    let gate = gated_proxy(upstream, rendezvous.clone());
+    let mut config = config(false, false);
+    config.database.url = url.replace(&format!(":{upstream}/"), &format!(":{gate}/"));
+    config.auth.jwks_url = Some(server.url.clone());
+    let app = app_with(config).await;
+    assert!(
+        !rendezvous.anyone_went_alone(),
+        "the database connection and the JWKS fetch ran one after the other"
+    );
+    assert_eq!(server.hits(), 1);
+    let user = unique("overlap");
+    let reply = list_as(&app, &user, &format!("Bearer {}", ed_token(&user))).await;
+    assert_eq!(reply.status, 200);
+}

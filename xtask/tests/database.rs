@@ -132,12 +132,7 @@ async fn every_warm_request_is_exactly_one_statement() {
 #[tokio::test]
 async fn every_warm_request_is_exactly_one_round_trip() {
     let url = database_url();
-    let upstream: u16 = url
-        .split("127.0.0.1:")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|port| port.parse().ok())
-        .expect("a loopback URL with a port");
+    let upstream = port_of(&url);
     let proxy = WireProxy::start(upstream);
     let app = app_with(config_for(
         &url.replace(&format!(":{upstream}/"), &format!(":{}/", proxy.port)),

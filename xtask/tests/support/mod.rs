@@ -566,6 +566,12 @@ pub struct JwksServer {
 
 impl JwksServer {
     pub fn start(body: Option<String>) -> Self {
+        Self::start_meeting(body, None)
+    }
+
+    /// As [`JwksServer::start`]; with a rendezvous, each request is answered
+    /// only after meeting the other party there.
+    pub fn start_meeting(body: Option<String>, rendezvous: Option<Arc<Rendezvous>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/api/auth/jwks", listener.local_addr().unwrap());
         let hits = Arc::new(AtomicUsize::new(0));
@@ -577,6 +583,9 @@ impl JwksServer {
                 let _ = stream.set_nodelay(true);
                 let mut buffer = [0u8; 4096];
                 let _ = stream.read(&mut buffer);
+                if let Some(rendezvous) = &rendezvous {
+                    rendezvous.meet();
+                }
                 let response = match &body {
                     Some(body) => format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -593,6 +602,63 @@ impl JwksServer {
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
+}
+
+/// Two parties that each wait (up to a second) for the other to arrive: a
+/// party that had to go on alone shows the two were not in flight together.
+#[derive(Default)]
+pub struct Rendezvous {
+    state: std::sync::Mutex<(usize, bool)>,
+    arrived: std::sync::Condvar,
+}
+
+impl Rendezvous {
+    pub fn meet(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        self.arrived.notify_all();
+        let (mut state, waited) = self
+            .arrived
+            .wait_timeout_while(state, Duration::from_secs(1), |(arrived, _)| *arrived < 2)
+            .unwrap();
+        if waited.timed_out() {
+            state.1 = true;
+        }
+    }
+
+    pub fn anyone_went_alone(&self) -> bool {
+        self.state.lock().unwrap().1
+    }
+}
+
+/// A TCP proxy to PostgreSQL whose connections go through only after meeting
+/// the other party at `rendezvous`.
+pub fn gated_proxy(upstream: u16, rendezvous: Arc<Rendezvous>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            rendezvous.meet();
+            let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let (mut client_in, mut server_out) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut server_in, mut client_out) = (server, client);
+            std::thread::spawn(move || std::io::copy(&mut client_in, &mut server_out));
+            std::thread::spawn(move || std::io::copy(&mut server_in, &mut client_out));
+        }
+    });
+    port
+}
+
+/// The port of a loopback database URL.
+pub fn port_of(url: &str) -> u16 {
+    url.split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|port| port.parse().ok())
+        .expect("a loopback URL with a port")
 }
 
 /// A TCP proxy to PostgreSQL that understands just enough of the wire
