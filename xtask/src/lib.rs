@@ -1,10 +1,12 @@
 //! Project automation behind `cargo xtask`, also used by the integration tests
 //! (they live in `xtask/tests/` so they can share this code).
 
+pub mod background;
 pub mod bench;
 pub mod browser;
 pub mod build;
 pub mod dev;
+pub mod direct_tls;
 pub mod emulator;
 pub mod load;
 pub mod migrate;

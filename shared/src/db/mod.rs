@@ -122,9 +122,12 @@ impl Database {
             SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
             _ => tokio_postgres::config::SslMode::Require,
         });
+        if ssl.direct {
+            pg.ssl_negotiation(tokio_postgres::config::SslNegotiation::Direct);
+        }
         let tls = match ssl.mode {
             SslMode::Disable => None,
-            mode => Some(tls_connector(mode, ssl.root_cert.as_deref())?),
+            _ => Some(tls_connector(&ssl)?),
         };
         Ok(Self {
             pg,

@@ -21,14 +21,19 @@ pub enum SslMode {
 pub(super) struct SslOptions {
     pub mode: SslMode,
     pub root_cert: Option<String>,
+    /// libpq's `sslnegotiation=direct` (PostgreSQL 17+, Neon): TLS from the
+    /// first byte, with ALPN `postgresql`, instead of an SSLRequest first.
+    /// One round trip less on every new connection.
+    pub direct: bool,
 }
 
-/// Takes `sslmode` and `sslrootcert` out of a connection string (URL or
-/// key=value form) because tokio-postgres knows only part of libpq's modes;
-/// the rest of the string is left for tokio-postgres to parse.
+/// Takes `sslmode`, `sslrootcert` and `sslnegotiation` out of a connection
+/// string (URL or key=value form) because tokio-postgres knows only part of
+/// libpq's modes; the rest of the string is left for tokio-postgres to parse.
 pub(super) fn split_ssl_options(url: &str) -> Result<(String, SslOptions), DbError> {
     let mut mode = None;
     let mut root_cert = None;
+    let mut direct = false;
     let mut take = |pair: &str| -> Result<bool, DbError> {
         let Some((key, value)) = pair.split_once('=') else {
             return Ok(false);
@@ -43,6 +48,18 @@ pub(super) fn split_ssl_options(url: &str) -> Result<(String, SslOptions), DbErr
                     "verify-full" => SslMode::VerifyFull,
                     other => return Err(DbError::Config(format!("unknown sslmode '{other}'"))),
                 });
+                Ok(true)
+            }
+            "sslnegotiation" => {
+                direct = match value.trim() {
+                    "postgres" => false,
+                    "direct" => true,
+                    other => {
+                        return Err(DbError::Config(format!(
+                            "unknown sslnegotiation '{other}' (postgres or direct)"
+                        )))
+                    }
+                };
                 Ok(true)
             }
             "sslrootcert" => {
@@ -86,14 +103,30 @@ pub(super) fn split_ssl_options(url: &str) -> Result<(String, SslOptions), DbErr
         (SslMode::Require, Some(_)) => SslMode::VerifyCa,
         (mode, _) => mode,
     };
-    Ok((rest, SslOptions { mode, root_cert }))
+    // libpq: direct negotiation cannot fall back to plain text, so it needs a
+    // mode that insists on TLS.
+    if direct && matches!(mode, SslMode::Disable | SslMode::Prefer) {
+        return Err(DbError::Config(
+            "sslnegotiation=direct needs sslmode=require, verify-ca or verify-full".into(),
+        ));
+    }
+    Ok((
+        rest,
+        SslOptions {
+            mode,
+            root_cert,
+            direct,
+        },
+    ))
 }
 
-pub(super) fn tls_connector(
-    mode: SslMode,
-    root_cert: Option<&str>,
-) -> Result<MakeTlsConnector, DbError> {
+pub(super) fn tls_connector(ssl: &SslOptions) -> Result<MakeTlsConnector, DbError> {
+    let (mode, root_cert) = (ssl.mode, ssl.root_cert.as_deref());
     let mut builder = TlsConnector::builder();
+    if ssl.direct {
+        // Without an SSLRequest, ALPN is how the server knows it is PostgreSQL.
+        postgres_native_tls::set_postgresql_alpn(&mut builder);
+    }
     match mode {
         // libpq's prefer/require encrypt but do not authenticate the server.
         SslMode::Prefer | SslMode::Require => {
@@ -146,5 +179,32 @@ mod tests {
         assert_eq!(ssl.mode, SslMode::VerifyCa);
         assert_eq!(ssl.root_cert.as_deref(), Some("/etc/ca.pem"));
         assert!(split_ssl_options("postgres://h/db?sslmode=maybe").is_err());
+        assert!(!split("postgres://h/db?sslmode=require").1.direct);
+    }
+
+    #[test]
+    fn direct_negotiation_needs_a_mode_that_insists_on_tls() {
+        let (rest, ssl) = split("postgres://h/db?sslmode=require&sslnegotiation=direct&x=1");
+        assert_eq!(rest, "postgres://h/db?x=1");
+        assert!(ssl.direct);
+        assert!(
+            split("host=h sslmode=verify-full sslnegotiation=direct")
+                .1
+                .direct
+        );
+        assert!(
+            !split("postgres://h/db?sslmode=require&sslnegotiation=postgres")
+                .1
+                .direct
+        );
+        for refused in [
+            "postgres://h/db?sslnegotiation=direct",
+            "postgres://h/db?sslmode=prefer&sslnegotiation=direct",
+            "postgres://h/db?sslmode=disable&sslnegotiation=direct",
+            "postgres://h/db?sslmode=require&sslnegotiation=fast",
+        ] {
+            let error = split_ssl_options(refused).unwrap_err().to_string();
+            assert!(error.contains("sslnegotiation"), "{refused}: {error}");
+        }
     }
 }

@@ -14,6 +14,7 @@ pub mod cors;
 pub mod docs;
 pub mod site;
 
+use crate::background::Background;
 use crate::emulator::Emulator;
 use crate::postgres::Cluster;
 use crate::{block_on, build, migrate, project_root, token, tools, DEV_USER};
@@ -28,7 +29,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use site::Site;
 use std::path::Path;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 const DEV_PG_PORT: u16 = 54329;
 const DEV_HTTP_PORT: u16 = 9000;
@@ -189,46 +189,6 @@ impl DevServer {
             origins,
             _servers: servers,
         })
-    }
-}
-
-/// Servers running on a thread (and runtime) of their own, stopped on drop:
-/// the command-line code around them is synchronous.
-struct Background {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Background {
-    fn spawn<F, Fut>(serve: F) -> Self
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future,
-    {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            crate::block_on(async move {
-                tokio::select! {
-                    _ = serve() => {}
-                    _ = stopped => {}
-                }
-            })
-        });
-        Self {
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 pub use shared::Endpoint::*;
 
+pub mod tls_server;
+
 /// The six endpoints in an order that keeps a task alive until the last one.
 pub const LIFECYCLE_ORDER: [Endpoint; 6] = [
     ListTasks,
