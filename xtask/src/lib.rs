@@ -5,6 +5,7 @@ pub mod background;
 pub mod bench;
 pub mod browser;
 pub mod build;
+pub mod certs;
 pub mod dev;
 pub mod direct_tls;
 pub mod emulator;

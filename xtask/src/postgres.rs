@@ -31,6 +31,13 @@ impl Cluster {
         Self::throwaway_inner(|_| Ok(()), false)
     }
 
+    /// [`Cluster::throwaway_unlogged`], configured as [`Cluster::throwaway_with`].
+    pub fn throwaway_unlogged_with(
+        configure: impl FnOnce(&Path) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Self> {
+        Self::throwaway_inner(configure, false)
+    }
+
     /// Like [`Cluster::throwaway`], with `configure` run on the data directory
     /// after initdb and before the first start (certificates, pg_hba.conf,
     /// postgresql.conf lines).

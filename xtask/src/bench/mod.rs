@@ -4,6 +4,7 @@
 //! (expressed in round trips), peak RSS, arm64 zip size, and a naive variant
 //! of get-task for comparison.
 
+pub mod cold;
 pub mod command;
 mod delay_proxy;
 mod runtime_api;
@@ -54,7 +55,20 @@ pub struct Results {
     pub profile: String,
     pub round_trip_ms: f64,
     pub functions: Vec<FunctionResult>,
+    /// The cold path over TLS + SCRAM (see `cold`), and its round-trip unit.
+    pub cold_round_trip_ms: f64,
+    pub cold: Vec<cold::ColdResult>,
 }
+
+/// The six functions, in the tables' order.
+const FUNCTIONS: [&str; 6] = [
+    "list-tasks",
+    "create-task",
+    "get-task",
+    "update-task",
+    "complete-task",
+    "delete-task",
+];
 
 /// The seeded rows the events point at.
 struct Seed {
@@ -122,7 +136,27 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         profile: String::new(),
         round_trip_ms,
         functions,
+        cold_round_trip_ms: 0.0,
+        cold: Vec::new(),
     })
+}
+
+/// The cold-path measurements: `instances` fresh instances of each function
+/// per variant, each with and without the link delay. Returns the round trip
+/// they are counted in, and the results.
+pub async fn run_cold(
+    bin_dir: &Path,
+    instances: usize,
+) -> anyhow::Result<(f64, Vec<cold::ColdResult>)> {
+    let server = cold::ColdServer::start().await?;
+    let seed = seed(
+        server.plain_url(),
+        instances * 2 * cold::Variant::ALL.len() + 10,
+    )
+    .await?;
+    let round_trip_ms = cold::round_trip_ms(&server).await?;
+    let results = cold::run(bin_dir, instances, round_trip_ms, &server, &seed).await?;
+    Ok((round_trip_ms, results))
 }
 
 struct Measured {

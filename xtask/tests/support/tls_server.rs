@@ -1,7 +1,6 @@
 //! A PostgreSQL with `ssl = on`, a certificate from a CA the test makes, and
 //! a SCRAM password user `app`: for tls.rs and direct_tls.rs.
 
-use super::openssl;
 use shared::config::DatabaseConfig;
 use shared::db::{Database, DbError};
 use std::io::Write;
@@ -34,75 +33,10 @@ impl TlsServer {
 /// A CA, a server certificate it signs for DNS name `localhost` only, and an
 /// unrelated CA.
 pub fn make_certificates(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
     for ca in ["ca", "other-ca"] {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                &format!("{ca}.key"),
-                "-out",
-                &format!("{ca}.crt"),
-                "-days",
-                "2",
-                "-subj",
-                &format!("/CN=Task API test {ca}"),
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-        );
+        xtask::certs::authority(dir, ca).unwrap();
     }
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    );
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.crt",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ],
-    );
+    xtask::certs::server(dir, "ca", "DNS:localhost").unwrap();
 }
 
 /// Each test (its own process under nextest) gets its own server.
