@@ -2,8 +2,12 @@
 //! certificates it signs, for TLS tests and the cold-path bench.
 
 use anyhow::{bail, Context};
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
+
+/// A P-256 key made with the certificate (`openssl req -newkey ...`).
+const P256_KEY: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 
 /// Runs the openssl CLI in `dir`.
 fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
@@ -29,10 +33,10 @@ pub fn authority(dir: &Path, name: &str) -> anyhow::Result<()> {
         &[
             "req",
             "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
+            P256_KEY[0],
+            P256_KEY[1],
+            P256_KEY[2],
+            P256_KEY[3],
             "-nodes",
             "-keyout",
             &format!("{name}.key"),
@@ -57,10 +61,10 @@ pub fn server(dir: &Path, ca: &str, subject_alt_names: &str) -> anyhow::Result<(
         dir,
         &[
             "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
+            P256_KEY[0],
+            P256_KEY[1],
+            P256_KEY[2],
+            P256_KEY[3],
             "-nodes",
             "-keyout",
             "server.key",
@@ -94,4 +98,27 @@ pub fn server(dir: &Path, ca: &str, subject_alt_names: &str) -> anyhow::Result<(
             "server.ext",
         ],
     )
+}
+
+/// Turns TLS on in a PostgreSQL data directory with the `server.crt` and
+/// `server.key` of `certs`, and puts `hba_lines` (SCRAM rules for the
+/// password users) before initdb's trust rules.
+pub fn enable_ssl(data: &Path, certs: &Path, hba_lines: &str) -> anyhow::Result<()> {
+    for file in ["server.crt", "server.key"] {
+        std::fs::copy(certs.join(file), data.join(file))?;
+    }
+    std::fs::set_permissions(
+        data.join("server.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )?;
+    let mut conf = std::fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("postgresql.conf"))?;
+    writeln!(
+        conf,
+        "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'"
+    )?;
+    let hba = std::fs::read_to_string(data.join("pg_hba.conf"))?;
+    std::fs::write(data.join("pg_hba.conf"), format!("{hba_lines}{hba}"))?;
+    Ok(())
 }

@@ -19,7 +19,6 @@ use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -93,29 +92,10 @@ impl ColdServer {
         crate::certs::authority(&certs, "ca")?;
         crate::certs::server(&certs, "ca", "DNS:localhost,IP:127.0.0.1")?;
         let from = certs.clone();
+        // The functions' user authenticates with SCRAM, over TLS or (from the
+        // direct TLS front, which terminates TLS) plain TCP.
         let cluster = Cluster::throwaway_unlogged_with(move |data| {
-            for file in ["server.crt", "server.key"] {
-                std::fs::copy(from.join(file), data.join(file))?;
-            }
-            std::fs::set_permissions(
-                data.join("server.key"),
-                std::os::unix::fs::PermissionsExt::from_mode(0o600),
-            )?;
-            let mut conf = std::fs::OpenOptions::new()
-                .append(true)
-                .open(data.join("postgresql.conf"))?;
-            writeln!(
-                conf,
-                "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'"
-            )?;
-            // The functions' user authenticates with SCRAM, over TLS or (from
-            // the direct TLS front, which terminates TLS) plain TCP.
-            let hba = std::fs::read_to_string(data.join("pg_hba.conf"))?;
-            std::fs::write(
-                data.join("pg_hba.conf"),
-                format!("host all bench 127.0.0.1/32 scram-sha-256\n{hba}"),
-            )?;
-            Ok(())
+            crate::certs::enable_ssl(data, &from, "host all bench 127.0.0.1/32 scram-sha-256\n")
         })?;
         cluster.ensure_database("tasks_cold").await?;
         let plain_url = cluster.url("tasks_cold");
@@ -158,7 +138,7 @@ impl Drop for ColdServer {
 /// A JWKS endpoint (one Ed25519 public key) answering every request, on a
 /// thread of its own.
 fn jwks_server() -> anyhow::Result<std::net::TcpListener> {
-    use std::io::Read;
+    use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let serving = listener.try_clone()?;
     std::thread::spawn(move || {

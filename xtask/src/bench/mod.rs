@@ -99,15 +99,7 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
 
     let mut functions = Vec::new();
     let mut doomed = seed.doomed.iter().copied();
-    for name in [
-        "list-tasks",
-        "create-task",
-        "get-task",
-        "update-task",
-        "complete-task",
-        "delete-task",
-        "naive-get-task",
-    ] {
+    for name in FUNCTIONS.into_iter().chain(["naive-get-task"]) {
         let mut event = |_: usize| event_for(name, &seed, &mut doomed);
         let binary = plan.bin_dir.join(name);
         let warm = measure(&binary, plan.database_url, plan.invocations, &mut event)

@@ -3,7 +3,6 @@
 
 use shared::config::DatabaseConfig;
 use shared::db::{Database, DbError};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use xtask::postgres::Cluster;
@@ -44,22 +43,14 @@ pub async fn server() -> TlsServer {
     {
         let certs = std::env::temp_dir().join(super::unique("tls-certs"));
         make_certificates(&certs);
+        // The password user `app` authenticates with SCRAM (channel binding
+        // needs it); the rest of pg_hba.conf stays trust, as initdb wrote it.
         let cluster = Cluster::throwaway_with(|data| {
-            for file in ["server.crt", "server.key"] {
-                std::fs::copy(certs.join(file), data.join(file))?;
-            }
-            let key = data.join("server.key");
-            std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-            let mut conf = std::fs::OpenOptions::new().append(true).open(data.join("postgresql.conf"))?;
-            writeln!(conf, "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'")?;
-            // The password user `app` authenticates with SCRAM (channel binding
-            // needs it); the rest of the file stays trust, as initdb wrote it.
-            let hba = std::fs::read_to_string(data.join("pg_hba.conf"))?;
-            std::fs::write(
-                data.join("pg_hba.conf"),
-                format!("hostssl all app 127.0.0.1/32 scram-sha-256\nhost all app 127.0.0.1/32 scram-sha-256\n{hba}"),
-            )?;
-            Ok(())
+            xtask::certs::enable_ssl(
+                data,
+                &certs,
+                "hostssl all app 127.0.0.1/32 scram-sha-256\nhost all app 127.0.0.1/32 scram-sha-256\n",
+            )
         })
         .expect("a TLS-enabled PostgreSQL");
         let (client, connection) =
