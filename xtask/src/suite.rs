@@ -47,6 +47,8 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     // The typed client's tools, and the browser its test page runs in.
     crate::typescript::install(&root)?;
     crate::browser::ensure_installed()?;
+    // ca_bundle.rs watches what a function opens at init.
+    tools::apt_install(&["strace"], &["/usr/bin/strace"])?;
     if filters.is_empty() {
         crate::pgbouncer::ensure_installed()?;
     }

@@ -107,6 +107,12 @@ impl Connection {
     }
 }
 
+/// Whether a connection with this URL verifies the server against the
+/// system's CA bundle; an unparsable URL is assumed to (it fails later anyway).
+pub fn uses_system_roots(url: &str) -> bool {
+    split_ssl_options(url).map_or(true, |(_, ssl)| ssl.uses_system_roots())
+}
+
 impl Database {
     /// Parses the URL and prepares TLS; connects nothing yet.
     pub fn new(config: &DatabaseConfig) -> Result<Self, DbError> {

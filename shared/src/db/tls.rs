@@ -120,6 +120,19 @@ pub(super) fn split_ssl_options(url: &str) -> Result<(String, SslOptions), DbErr
     ))
 }
 
+impl SslOptions {
+    /// Whether verifying the server needs the system's CA bundle: a
+    /// verifying mode without a CA file of its own (or with libpq's
+    /// `sslrootcert=system`).
+    pub fn uses_system_roots(&self) -> bool {
+        matches!(self.mode, SslMode::VerifyCa | SslMode::VerifyFull)
+            && self
+                .root_cert
+                .as_deref()
+                .is_none_or(|path| path == "system")
+    }
+}
+
 pub(super) fn tls_connector(ssl: &SslOptions) -> Result<MakeTlsConnector, DbError> {
     let (mode, root_cert) = (ssl.mode, ssl.root_cert.as_deref());
     let mut builder = TlsConnector::builder();
@@ -180,6 +193,31 @@ mod tests {
         assert_eq!(ssl.root_cert.as_deref(), Some("/etc/ca.pem"));
         assert!(split_ssl_options("postgres://h/db?sslmode=maybe").is_err());
         assert!(!split("postgres://h/db?sslmode=require").1.direct);
+    }
+
+    #[test]
+    fn only_verifying_without_a_ca_file_needs_the_system_roots() {
+        for (url, uses) in [
+            ("postgres://h/db?sslmode=require", false),
+            ("postgres://h/db", false),
+            ("postgres://h/db?sslmode=disable", false),
+            (
+                "postgres://h/db?sslmode=require&sslrootcert=%2Fca.pem",
+                false,
+            ),
+            (
+                "postgres://h/db?sslmode=verify-full&sslrootcert=%2Fca.pem",
+                false,
+            ),
+            ("postgres://h/db?sslmode=verify-full", true),
+            ("postgres://h/db?sslmode=verify-ca", true),
+            (
+                "postgres://h/db?sslmode=verify-full&sslrootcert=system",
+                true,
+            ),
+        ] {
+            assert_eq!(split(url).1.uses_system_roots(), uses, "{url}");
+        }
     }
 
     #[test]
