@@ -12,7 +12,7 @@
 //! handshake, so that round trip is not counted (as the targets say).
 
 use super::runtime_api::RuntimeApi;
-use super::{delay_proxy, event_for, measure_round_trip, Seed, LINK_DELAY, SECRET};
+use super::{delay_proxy, event_for, measure_round_trip, Seed, LINK_DELAY};
 use crate::direct_tls::DirectTlsFront;
 use crate::postgres::Cluster;
 use crate::stats::{ms, percentile};
@@ -20,7 +20,6 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "bench-password";
@@ -159,12 +158,16 @@ fn jwks_server() -> anyhow::Result<std::net::TcpListener> {
 }
 
 /// The links of one variant, delayed or not: the function's environment.
-struct Links {
-    database_url: String,
+pub(super) struct Links {
+    pub(super) database_url: String,
     jwks_url: Option<String>,
 }
 
-async fn links(server: &ColdServer, variant: Variant, delay: Duration) -> anyhow::Result<Links> {
+pub(super) async fn links(
+    server: &ColdServer,
+    variant: Variant,
+    delay: Duration,
+) -> anyhow::Result<Links> {
     let through = |port: u16| async move {
         if delay.is_zero() {
             Ok::<u16, anyhow::Error>(port)
@@ -202,24 +205,14 @@ async fn links(server: &ColdServer, variant: Variant, delay: Duration) -> anyhow
 }
 
 /// One fresh instance: (spawn → first poll, spawn → first answer).
-async fn cold_start(
+pub(super) async fn cold_start(
     binary: &Path,
     links: &Links,
     event: String,
+    quota: Option<&super::quota::CpuQuota>,
 ) -> anyhow::Result<(Duration, Duration)> {
     let api = RuntimeApi::start().await?;
-    let mut command = tokio::process::Command::new(binary);
-    command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("DATABASE_URL", &links.database_url)
-        .env("BETTER_AUTH_SECRET", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    let mut command = super::function_command(binary, &api, &links.database_url, quota);
     if let Some(url) = &links.jwks_url {
         command.env("JWT_JWKS_URL", url);
     }
@@ -261,8 +254,8 @@ pub(super) async fn run(
     round_trip_ms: f64,
     server: &ColdServer,
     seed: &Seed,
+    doomed: &mut impl Iterator<Item = i64>,
 ) -> anyhow::Result<Vec<ColdResult>> {
-    let mut doomed = seed.doomed.iter().copied();
     let mut results = Vec::new();
     for variant in Variant::ALL {
         let plain = links(server, variant, Duration::ZERO).await?;
@@ -272,8 +265,8 @@ pub(super) async fn run(
             let mut samples: [Vec<(Duration, Duration)>; 2] = [Vec::new(), Vec::new()];
             for _ in 0..instances {
                 for (i, links) in [&plain, &delayed].into_iter().enumerate() {
-                    let event = event_for(name, seed, &mut doomed);
-                    let sample = cold_start(&binary, links, event)
+                    let event = event_for(name, seed, doomed);
+                    let sample = cold_start(&binary, links, event, None)
                         .await
                         .with_context(|| format!("{name}, {}", variant.label()))?;
                     samples[i].push(sample);

@@ -7,6 +7,7 @@
 pub mod cold;
 pub mod command;
 mod delay_proxy;
+pub mod quota;
 mod runtime_api;
 
 use crate::stats::{ms, percentile};
@@ -58,6 +59,8 @@ pub struct Results {
     /// The cold path over TLS + SCRAM (see `cold`), and its round-trip unit.
     pub cold_round_trip_ms: f64,
     pub cold: Vec<cold::ColdResult>,
+    /// Warm and cold under the CPU share of each memory size (see `quota`).
+    pub quota: Vec<quota::QuotaResult>,
 }
 
 /// The six functions, in the tables' order.
@@ -102,12 +105,24 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
     for name in FUNCTIONS.into_iter().chain(["naive-get-task"]) {
         let mut event = |_: usize| event_for(name, &seed, &mut doomed);
         let binary = plan.bin_dir.join(name);
-        let warm = measure(&binary, plan.database_url, plan.invocations, &mut event)
-            .await
-            .with_context(|| format!("benchmarking {name}"))?;
-        let delayed = measure(&binary, &delayed_url, plan.delayed_invocations, &mut event)
-            .await
-            .with_context(|| format!("benchmarking {name} with the delay"))?;
+        let warm = measure(
+            &binary,
+            plan.database_url,
+            plan.invocations,
+            &mut event,
+            None,
+        )
+        .await
+        .with_context(|| format!("benchmarking {name}"))?;
+        let delayed = measure(
+            &binary,
+            &delayed_url,
+            plan.delayed_invocations,
+            &mut event,
+            None,
+        )
+        .await
+        .with_context(|| format!("benchmarking {name} with the delay"))?;
         let delayed_p50 = percentile(&delayed.durations, 0.50);
         functions.push(FunctionResult {
             name: name.to_owned(),
@@ -130,25 +145,55 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         functions,
         cold_round_trip_ms: 0.0,
         cold: Vec::new(),
+        quota: Vec::new(),
     })
 }
 
-/// The cold-path measurements: `instances` fresh instances of each function
-/// per variant, each with and without the link delay. Returns the round trip
-/// they are counted in, and the results.
+/// How many runs the TLS server's measurements take.
+pub struct ColdPlan {
+    /// Fresh instances per function and variant (each delayed and not).
+    pub instances: usize,
+    /// Warm invocations per function under each CPU quota.
+    pub warm_under_quota: usize,
+}
+
+/// The measurements against the TLS + SCRAM server: the cold path per
+/// variant, then warm and cold under each memory size's CPU share. Fills
+/// `results`' cold figures.
 pub async fn run_cold(
     bin_dir: &Path,
-    instances: usize,
-) -> anyhow::Result<(f64, Vec<cold::ColdResult>)> {
+    plan: &ColdPlan,
+    results: &mut Results,
+) -> anyhow::Result<()> {
     let server = cold::ColdServer::start().await?;
+    let per_size = (plan.warm_under_quota + 5 + plan.instances) * quota::SIZES_MB.len();
     let seed = seed(
         server.plain_url(),
-        instances * 2 * cold::Variant::ALL.len() + 10,
+        plan.instances * 2 * cold::Variant::ALL.len() + per_size + 10,
     )
     .await?;
-    let round_trip_ms = cold::round_trip_ms(&server).await?;
-    let results = cold::run(bin_dir, instances, round_trip_ms, &server, &seed).await?;
-    Ok((round_trip_ms, results))
+    results.cold_round_trip_ms = cold::round_trip_ms(&server).await?;
+    // Each delete-task invocation takes a task of its own.
+    let mut doomed = seed.doomed.iter().copied();
+    results.cold = cold::run(
+        bin_dir,
+        plan.instances,
+        results.cold_round_trip_ms,
+        &server,
+        &seed,
+        &mut doomed,
+    )
+    .await?;
+    results.quota = quota::run(
+        bin_dir,
+        &server,
+        &seed,
+        &mut doomed,
+        plan.warm_under_quota,
+        plan.instances,
+    )
+    .await?;
+    Ok(())
 }
 
 struct Measured {
@@ -159,25 +204,45 @@ struct Measured {
 }
 
 /// One cold start, then `n` warm invocations (after 5 unmeasured ones).
-async fn measure(
+/// A function process as Lambda starts it under `api`, optionally inside a
+/// CPU quota emulating a memory size (else 128 MB is announced, unlimited).
+fn function_command(
     binary: &Path,
+    api: &RuntimeApi,
     database_url: &str,
-    n: usize,
-    event: &mut impl FnMut(usize) -> String,
-) -> anyhow::Result<Measured> {
-    let api = RuntimeApi::start().await?;
-    let spawned = Instant::now();
-    let mut child = tokio::process::Command::new(binary)
+    quota: Option<&quota::CpuQuota>,
+) -> tokio::process::Command {
+    let mut command = match quota {
+        None => tokio::process::Command::new(binary),
+        Some(quota) => quota.command(binary),
+    };
+    command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", &api.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            quota.map_or(128, |q| q.memory_mb).to_string(),
+        )
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("DATABASE_URL", database_url)
         .env("BETTER_AUTH_SECRET", SECRET)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    command
+}
+
+async fn measure(
+    binary: &Path,
+    database_url: &str,
+    n: usize,
+    event: &mut impl FnMut(usize) -> String,
+    quota: Option<&quota::CpuQuota>,
+) -> anyhow::Result<Measured> {
+    let api = RuntimeApi::start().await?;
+    let spawned = Instant::now();
+    let mut child = function_command(binary, &api, database_url, quota)
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
     let init = loop {

@@ -1,0 +1,151 @@
+//! CPU as Lambda gives it: a function gets CPU in proportion to its memory
+//! (1,769 MB = one vCPU), so 128 MB is about 7 % of one. This runs a
+//! function inside a cgroup (v1 `cpu` controller) whose CFS quota is that
+//! share, and measures warm and cold figures at several memory sizes.
+
+use super::cold::{cold_start, links, ColdServer, Variant};
+use super::{event_for, measure, Seed};
+use crate::stats::{ms, percentile};
+use anyhow::Context;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const CGROUP_CPU: &str = "/sys/fs/cgroup/cpu";
+/// Lambda's memory size that comes with one full vCPU.
+const MB_PER_VCPU: u64 = 1769;
+const PERIOD_US: u64 = 100_000;
+/// The memory sizes measured.
+pub const SIZES_MB: [u64; 3] = [128, 256, 512];
+
+/// A cgroup whose processes get `memory_mb / 1769` of one CPU; removed on drop.
+pub struct CpuQuota {
+    pub memory_mb: u64,
+    dir: PathBuf,
+}
+
+impl CpuQuota {
+    pub fn new(memory_mb: u64) -> anyhow::Result<Self> {
+        let dir = Path::new(CGROUP_CPU)
+            .join(format!("task-api-bench-{}-{memory_mb}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| {
+            format!("creating {} (needs root and cgroup v1 cpu)", dir.display())
+        })?;
+        let quota_us = PERIOD_US * memory_mb / MB_PER_VCPU;
+        std::fs::write(dir.join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
+        std::fs::write(dir.join("cpu.cfs_quota_us"), quota_us.to_string())?;
+        Ok(Self { memory_mb, dir })
+    }
+
+    /// `binary`, started inside the cgroup before it runs a single
+    /// instruction of its own (the shell joins, then execs it).
+    pub fn command(&self, binary: &Path) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new("/bin/sh");
+        command
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > {}/cgroup.procs && exec \"$0\"",
+                self.dir.display()
+            ))
+            .arg(binary);
+        command
+    }
+}
+
+impl Drop for CpuQuota {
+    fn drop(&mut self) {
+        // Its processes are gone (killed on drop); an empty cgroup is removed.
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuotaResult {
+    pub name: String,
+    pub memory_mb: u64,
+    /// Warm invocations (TLS, direct negotiation, no link delay).
+    pub warm_p50_ms: f64,
+    pub warm_p99_ms: f64,
+    /// Spawn → first answer, median of the fresh instances.
+    pub cold_ms: f64,
+}
+
+/// Each function at each memory size: `warm` invocations and `instances`
+/// cold starts, against the cold server with direct negotiation.
+pub(super) async fn run(
+    bin_dir: &Path,
+    server: &ColdServer,
+    seed: &Seed,
+    doomed: &mut impl Iterator<Item = i64>,
+    warm: usize,
+    instances: usize,
+) -> anyhow::Result<Vec<QuotaResult>> {
+    let direct = links(server, Variant::Direct, Duration::ZERO).await?;
+    let mut results = Vec::new();
+    for memory_mb in SIZES_MB {
+        let quota = CpuQuota::new(memory_mb)?;
+        for name in super::FUNCTIONS {
+            let binary = bin_dir.join(name);
+            let mut event = |_: usize| event_for(name, seed, doomed);
+            let measured = measure(
+                &binary,
+                &direct.database_url,
+                warm,
+                &mut event,
+                Some(&quota),
+            )
+            .await
+            .with_context(|| format!("{name} at {memory_mb} MB"))?;
+            let mut colds = Vec::new();
+            for _ in 0..instances {
+                let event = event_for(name, seed, doomed);
+                let (_, total) = cold_start(&binary, &direct, event, Some(&quota)).await?;
+                colds.push(total);
+            }
+            colds.sort();
+            results.push(QuotaResult {
+                name: name.to_owned(),
+                memory_mb,
+                warm_p50_ms: ms(percentile(&measured.durations, 0.50)),
+                warm_p99_ms: ms(percentile(&measured.durations, 0.99)),
+                cold_ms: ms(percentile(&colds, 0.50)),
+            });
+        }
+    }
+    Ok(results)
+}
+
+/// The table of BENCHMARKS.md and the README: one row per function, a
+/// column pair per memory size.
+pub fn markdown_table(results: &[QuotaResult]) -> String {
+    let mut table = String::from("| function |");
+    let mut rule = String::from("|---|");
+    for mb in SIZES_MB {
+        table.push_str(&format!(
+            " {mb} MB: warm p50 / p99 (ms) | {mb} MB: cold (ms) |"
+        ));
+        rule.push_str("---:|---:|");
+    }
+    table.push('\n');
+    table.push_str(&rule);
+    table.push('\n');
+    for name in super::FUNCTIONS {
+        table.push_str(&format!("| {name} |"));
+        for mb in SIZES_MB {
+            match results.iter().find(|r| r.name == name && r.memory_mb == mb) {
+                Some(r) => table.push_str(&format!(
+                    " {:.2} / {:.2} | {:.0} |",
+                    r.warm_p50_ms, r.warm_p99_ms, r.cold_ms
+                )),
+                None => table.push_str(" – | – |"),
+            }
+        }
+        table.push('\n');
+    }
+    table
+}
