@@ -25,12 +25,8 @@ async fn forged_cursors_are_client_errors() {
     // a position PostgreSQL cannot hold.
     let list = || Call::new(ListTasks).user(&fixture.user).query("limit", "1");
     create(&fixture.app, &fixture.user, "second").await;
-    let first = list().send(&fixture.app).await.expect(200).clone_link();
-    let genuine = link_query(&first)
-        .into_iter()
-        .find(|(k, _)| k == "cursor")
-        .unwrap()
-        .1;
+    let first = list().send(&fixture.app).await;
+    let genuine = cursor_in(first.expect(200).header("link").expect("a next page"));
     let micros = -251_000_000_000i64 * 1_000_000; // about 6000 BC
     let forged = with_position(&genuine, 1, &micros.to_be_bytes());
     let problem = list()
@@ -51,16 +47,6 @@ fn with_position(cursor: &str, id: i64, key: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-trait LinkOf {
-    fn clone_link(&self) -> String;
-}
-
-impl LinkOf for Reply {
-    fn clone_link(&self) -> String {
-        self.header("link").expect("a next page").to_owned()
-    }
-}
-
 /// The cursors of each sort, made for `user`'s query with `limit=1`.
 async fn genuine_cursors(app: &shared::App, user: &User) -> Vec<(&'static str, String)> {
     let mut cursors = Vec::new();
@@ -71,13 +57,8 @@ async fn genuine_cursors(app: &shared::App, user: &User) -> Vec<(&'static str, S
             .query("limit", "1")
             .send(app)
             .await;
-        let link = reply.expect(200).clone_link();
-        let cursor = link_query(&link)
-            .into_iter()
-            .find(|(k, _)| k == "cursor")
-            .unwrap()
-            .1;
-        cursors.push((sort, cursor));
+        let link = reply.expect(200).header("link").expect("a next page");
+        cursors.push((sort, cursor_in(link)));
     }
     cursors
 }

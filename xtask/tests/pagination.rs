@@ -178,10 +178,7 @@ async fn a_cursor_only_works_for_the_user_sort_and_filters_it_was_made_for() {
     assert_eq!(ids_of(&page).len(), 2);
 
     let before = snapshot(&[&alice.id, &bob.id]).await;
-    let (_, cursor) = link_query(&link)
-        .into_iter()
-        .find(|(name, _)| name == "cursor")
-        .expect("the link carries a cursor");
+    let cursor = cursor_in(&link);
     let reuse = |user: &User, pairs: &[(&str, &str)]| list(user, pairs).query("cursor", &cursor);
     let refused = [
         reuse(&bob, &[("q", "milk")]),

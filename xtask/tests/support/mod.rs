@@ -297,6 +297,15 @@ pub fn link_query(link: &str) -> Vec<(String, String)> {
     shared::encoding::query_pairs(query).expect("the Link's query is UTF-8")
 }
 
+/// The `cursor` parameter of a `Link: <…>; rel="next"` value.
+pub fn cursor_in(link: &str) -> String {
+    link_query(link)
+        .into_iter()
+        .find(|(name, _)| name == "cursor")
+        .expect("the link carries a cursor")
+        .1
+}
+
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
