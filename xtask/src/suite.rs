@@ -44,8 +44,10 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     build::functions(&root)?;
 
     let better_auth = better_auth_interop(&root)?;
-    // The typed client's tools, and the browser its test page runs in.
+    // The typed client's tools, the docs the dev servers serve, and the
+    // browser the test page runs in.
     crate::typescript::install(&root)?;
+    crate::dev::docs::install(&root)?;
     crate::browser::ensure_installed()?;
     // ca_bundle.rs watches what a function opens at init.
     tools::apt_install(&["strace"], &["/usr/bin/strace"])?;
@@ -143,7 +145,7 @@ fn sam_validate(root: &Path) -> anyhow::Result<()> {
 /// The pinned better-auth and jose npm packages, installed into target/.
 fn better_auth_interop(root: &Path) -> anyhow::Result<std::path::PathBuf> {
     let dir = root.join("target/xtask/better-auth");
-    tools::npm_ci(
+    tools::npm_ci_into(
         &root.join("xtask/interop/better-auth"),
         &["issue-tokens.mjs"],
         &dir,

@@ -88,33 +88,41 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `npm ci` of the pinned packages in `source` (package.json and
-/// package-lock.json, plus `extra` files) into `dest`, a folder under
-/// target/, so the repository stays free of node_modules. Skipped while
-/// `dest` holds the same files and an installed node_modules. Install
-/// scripts never run: nothing here needs one, and some only phone home.
-pub fn npm_ci(source: &Path, extra: &[&str], dest: &Path) -> anyhow::Result<()> {
+/// `npm ci` in `dir`, unless its node_modules was installed from this very
+/// package-lock.json (a stamp records which). Install scripts never run:
+/// nothing here needs one, and some only phone home.
+pub fn npm_ci(dir: &Path) -> anyhow::Result<()> {
+    let lock = std::fs::read(dir.join("package-lock.json"))
+        .with_context(|| format!("reading {}/package-lock.json", dir.display()))?;
+    let stamp = dir.join("node_modules/.xtask-lock");
+    if std::fs::read(&stamp).ok().as_deref() == Some(lock.as_slice()) {
+        return Ok(());
+    }
+    run(Command::new("npm").current_dir(dir).args([
+        "ci",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+    ]))
+    .with_context(|| format!("npm ci in {}", dir.display()))?;
+    std::fs::write(stamp, lock)?;
+    Ok(())
+}
+
+/// [`npm_ci`] of the packages pinned in `source`, installed into `dest` (a
+/// folder under target/, so the repository stays free of node_modules):
+/// package.json, package-lock.json and `extra` are copied there first.
+pub fn npm_ci_into(source: &Path, extra: &[&str], dest: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dest)?;
-    let mut changed = false;
     for file in ["package.json", "package-lock.json"].iter().chain(extra) {
         let text = std::fs::read(source.join(file))
             .with_context(|| format!("reading {}", source.join(file).display()))?;
         if std::fs::read(dest.join(file)).ok().as_deref() != Some(text.as_slice()) {
             std::fs::write(dest.join(file), text)?;
-            changed = true;
         }
     }
-    if changed || !dest.join("node_modules").is_dir() {
-        run(Command::new("npm").current_dir(dest).args([
-            "ci",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-        ]))
-        .with_context(|| format!("npm ci of {}", source.display()))?;
-    }
-    Ok(())
+    npm_ci(dest)
 }
 
 /// Installs Debian packages (as root, with apt-get) unless every one of

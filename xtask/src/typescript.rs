@@ -10,26 +10,10 @@ pub fn dir(root: &Path) -> PathBuf {
     root.join("clients/typescript")
 }
 
-/// `npm ci` in clients/typescript (node_modules is ignored by git), unless
-/// the installed tree is already the lock file's.
+/// The client's pinned tools, into clients/typescript/node_modules (ignored
+/// by git; `npm run generate` there uses them too).
 pub fn install(root: &Path) -> anyhow::Result<()> {
-    let dir = dir(root);
-    let lock = std::fs::read(dir.join("package-lock.json"))?;
-    let installed = dir.join("node_modules/.package-lock.json");
-    let stamp = dir.join("node_modules/.xtask-lock");
-    if installed.is_file() && std::fs::read(&stamp).ok().as_deref() == Some(lock.as_slice()) {
-        return Ok(());
-    }
-    crate::tools::run(Command::new("npm").current_dir(&dir).args([
-        "ci",
-        "--ignore-scripts",
-        "--no-audit",
-        "--no-fund",
-        "--loglevel=error",
-    ]))
-    .context("npm ci in clients/typescript")?;
-    std::fs::write(stamp, lock)?;
-    Ok(())
+    crate::tools::npm_ci(&dir(root)).context("installing the TypeScript client's tools")
 }
 
 fn tool(root: &Path, name: &str) -> Command {

@@ -7,10 +7,12 @@ use super::site::Site;
 use anyhow::Context;
 use std::path::Path;
 
-/// Swagger UI's files, installed into target/ on first use.
-fn swagger_ui(root: &Path) -> anyhow::Result<std::path::PathBuf> {
+/// Swagger UI's files, installed into target/ unless they already are.
+/// `cargo xtask test` calls it before the tests, so the dev servers they
+/// start in parallel find it installed rather than race to install it.
+pub fn install(root: &Path) -> anyhow::Result<std::path::PathBuf> {
     let dest = root.join("target/xtask/docs");
-    crate::tools::npm_ci(&root.join("xtask/docs"), &[], &dest)
+    crate::tools::npm_ci_into(&root.join("xtask/docs"), &[], &dest)
         .context("installing Swagger UI for the docs")?;
     Ok(dest.join("node_modules/swagger-ui-dist"))
 }
@@ -29,7 +31,7 @@ pub fn spec_for(root: &Path, base_url: &str) -> anyhow::Result<serde_json::Value
 }
 
 pub fn site(root: &Path, base_url: &str, token: &str) -> anyhow::Result<Site> {
-    let dist = swagger_ui(root)?;
+    let dist = install(root)?;
     let spec = spec_for(root, base_url)?;
     // The token goes into a JS string literal: JSON-encode it.
     let token = serde_json::to_string(token)?;
