@@ -9,6 +9,7 @@ pub mod certs;
 pub mod dev;
 pub mod direct_tls;
 pub mod emulator;
+pub mod jwks_server;
 pub mod load;
 pub mod migrate;
 pub mod package;

@@ -12,6 +12,7 @@ use shared::config::{AuthConfig, Config};
 use shared::App;
 use std::sync::OnceLock;
 use support::*;
+use xtask::jwks_server::JwksServer;
 
 /// Throwaway signing keys made with the openssl CLI, and their public JWKS.
 struct Keys {
@@ -469,7 +470,8 @@ async fn path_tricks_do_not_turn_a_subject_into_another_user() {
 #[tokio::test]
 async fn init_connects_to_the_database_and_fetches_the_jwks_at_once() {
     let rendezvous = std::sync::Arc::new(Rendezvous::default());
-    let server = JwksServer::start_meeting(Some(keys().jwks.to_string()), Some(rendezvous.clone()));
+    let meeting = rendezvous.clone();
+    let server = JwksServer::start_then(Some(keys().jwks.to_string()), move || meeting.meet());
     let url = database_url();
     let upstream = port_of(&url);
     let gate = gated_proxy(upstream, rendezvous.clone());

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use shared::config::{AuthConfig, Config};
 use std::process::Command;
 use support::*;
+use xtask::jwks_server::JwksServer;
 
 const BETTER_AUTH_URL: &str = "http://localhost:3000";
 

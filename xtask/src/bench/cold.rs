@@ -14,6 +14,7 @@
 use super::runtime_api::RuntimeApi;
 use super::{delay_proxy, event_for, measure_round_trip, Seed, LINK_DELAY};
 use crate::direct_tls::DirectTlsFront;
+use crate::jwks_server::JwksServer;
 use crate::postgres::Cluster;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
@@ -77,7 +78,7 @@ pub struct ColdServer {
     cluster: Cluster,
     certs: PathBuf,
     front: DirectTlsFront,
-    jwks: std::net::TcpListener,
+    jwks: JwksServer,
     plain_url: String,
 }
 
@@ -112,7 +113,12 @@ impl ColdServer {
             &certs.join("server.crt"),
             &certs.join("server.key"),
         )?;
-        let jwks = jwks_server()?;
+        // One Ed25519 public key (RFC 8037's example): init fetches it, the
+        // first invocation's HS256 token does not need it.
+        let jwks = JwksServer::start(Some(
+            r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"bench","alg":"EdDSA","use":"sig"}]}"#
+                .to_owned(),
+        ));
         Ok(Self {
             cluster,
             certs,
@@ -132,29 +138,6 @@ impl Drop for ColdServer {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.certs);
     }
-}
-
-/// A JWKS endpoint (one Ed25519 public key) answering every request, on a
-/// thread of its own.
-fn jwks_server() -> anyhow::Result<std::net::TcpListener> {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let serving = listener.try_clone()?;
-    std::thread::spawn(move || {
-        let body = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"bench","alg":"EdDSA","use":"sig"}]}"#;
-        for stream in serving.incoming().flatten() {
-            let mut stream = stream;
-            let _ = stream.set_nodelay(true);
-            let mut buffer = [0u8; 4096];
-            let _ = stream.read(&mut buffer);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    Ok(listener)
 }
 
 /// The links of one variant, delayed or not: the function's environment.
@@ -193,7 +176,7 @@ pub(super) async fn links(
     let database_url = format!("postgres://bench:{PASSWORD}@localhost:{port}/tasks_cold?{options}");
     let jwks_url = match variant {
         Variant::DirectWithJwks => {
-            let port = through(server.jwks.local_addr()?.port()).await?;
+            let port = through(server.jwks.port).await?;
             Some(format!("http://127.0.0.1:{port}/api/auth/jwks"))
         }
         _ => None,

@@ -569,52 +569,6 @@ pub async fn counted_app(config: Config) -> (App, String) {
     (app_with(config).await, application)
 }
 
-/// A JWKS endpoint on loopback that counts its requests; `None` body = down.
-pub struct JwksServer {
-    pub url: String,
-    hits: Arc<AtomicUsize>,
-}
-
-impl JwksServer {
-    pub fn start(body: Option<String>) -> Self {
-        Self::start_meeting(body, None)
-    }
-
-    /// As [`JwksServer::start`]; with a rendezvous, each request is answered
-    /// only after meeting the other party there.
-    pub fn start_meeting(body: Option<String>, rendezvous: Option<Arc<Rendezvous>>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/api/auth/jwks", listener.local_addr().unwrap());
-        let hits = Arc::new(AtomicUsize::new(0));
-        let counter = hits.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                counter.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.set_nodelay(true);
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer);
-                if let Some(rendezvous) = &rendezvous {
-                    rendezvous.meet();
-                }
-                let response = match &body {
-                    Some(body) => format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    ),
-                    None => "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
-                };
-                let _ = stream.write_all(response.as_bytes());
-            }
-        });
-        Self { url, hits }
-    }
-
-    pub fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-}
-
 /// Two parties that each wait (up to a second) for the other to arrive: a
 /// party that had to go on alone shows the two were not in flight together.
 #[derive(Default)]
