@@ -6,7 +6,6 @@
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -44,21 +43,10 @@ impl RuntimeApi {
             address: listener.local_addr()?.to_string(),
         };
         let server = api.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let _ = stream.set_nodelay(true);
-                let api = server.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let api = api.clone();
-                        async move { Ok::<_, hyper::Error>(api.handle(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        tokio::spawn(crate::background::serve_http(listener, move |request| {
+            let api = server.clone();
+            async move { api.handle(request).await }
+        }));
         Ok(api)
     }
 

@@ -14,7 +14,7 @@ pub mod cors;
 pub mod docs;
 pub mod site;
 
-use crate::background::Background;
+use crate::background::{serve_http, Background};
 use crate::emulator::Emulator;
 use crate::postgres::Cluster;
 use crate::{block_on, build, migrate, project_root, token, tools, DEV_USER};
@@ -25,7 +25,7 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use site::Site;
 use std::path::Path;
 use std::sync::Arc;
@@ -199,34 +199,13 @@ fn bind(port: u16) -> anyhow::Result<std::net::TcpListener> {
     Ok(listener)
 }
 
-/// Accepts connections forever, each served by `handle`.
-async fn accept<F, Fut>(listener: tokio::net::TcpListener, handle: F)
-where
-    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = Response<ProxyBody>> + Send + 'static,
-{
-    while let Ok((stream, _)) = listener.accept().await {
-        let _ = stream.set_nodelay(true);
-        let handle = handle.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let handle = handle.clone();
-                async move { Ok::<_, hyper::Error>(handle(request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
 async fn proxy(listener: tokio::net::TcpListener, upstream: String, cors: Cors) {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).build(connector);
     let shared = Arc::new((client, upstream, cors));
-    accept(listener, move |request| {
+    serve_http(listener, move |request| {
         let shared = shared.clone();
         async move {
             let (client, upstream, cors) = &*shared;
@@ -274,7 +253,7 @@ async fn forward(
 }
 
 async fn serve_site(listener: tokio::net::TcpListener, site: Arc<Site>) {
-    accept(listener, move |request: Request<Incoming>| {
+    serve_http(listener, move |request: Request<Incoming>| {
         let site = site.clone();
         async move {
             match site.get(request.uri().path()) {
