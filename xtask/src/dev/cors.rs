@@ -24,10 +24,6 @@ impl Cors {
         Self { origins }
     }
 
-    pub fn origins(&self) -> &[String] {
-        &self.origins
-    }
-
     /// The value of `Access-Control-Allow-Origin` for this request, if its
     /// origin is allowed.
     fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
