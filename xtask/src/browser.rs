@@ -134,7 +134,9 @@ impl Browser {
         }
     }
 
-    pub fn click(&self, element: &str) -> anyhow::Result<()> {
+    /// Clicks the first element matching `css`, once it has appeared.
+    pub fn click_on(&self, css: &str, within: Duration) -> anyhow::Result<()> {
+        let element = self.find(css, within)?;
         self.call(&format!("element/{element}/click"), &json!({}))
             .map(drop)
     }

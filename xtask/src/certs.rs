@@ -6,9 +6,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-/// A P-256 key made with the certificate (`openssl req -newkey ...`).
-const P256_KEY: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-
 /// Runs the openssl CLI in `dir`.
 fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
     let output = Command::new("openssl")
@@ -25,21 +22,31 @@ fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `openssl req` with a new P-256 key, unencrypted, written to `key_file`;
+/// `rest` says what to make with it.
+fn request_with_new_key(dir: &Path, key_file: &str, rest: &[&str]) -> anyhow::Result<()> {
+    let mut args = vec![
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key_file,
+    ];
+    args.extend_from_slice(rest);
+    openssl(dir, &args)
+}
+
 /// `<name>.crt` and `<name>.key` in `dir`: a P-256 CA valid for two days.
 pub fn authority(dir: &Path, name: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    openssl(
+    request_with_new_key(
         dir,
+        &format!("{name}.key"),
         &[
-            "req",
             "-x509",
-            P256_KEY[0],
-            P256_KEY[1],
-            P256_KEY[2],
-            P256_KEY[3],
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
             "-out",
             &format!("{name}.crt"),
             "-days",
@@ -57,22 +64,10 @@ pub fn authority(dir: &Path, name: &str) -> anyhow::Result<()> {
 /// `server.crt` and `server.key` in `dir`, signed by the CA `ca` there, for
 /// `subject_alt_names` (e.g. `DNS:localhost`).
 pub fn server(dir: &Path, ca: &str, subject_alt_names: &str) -> anyhow::Result<()> {
-    openssl(
+    request_with_new_key(
         dir,
-        &[
-            "req",
-            P256_KEY[0],
-            P256_KEY[1],
-            P256_KEY[2],
-            P256_KEY[3],
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
+        "server.key",
+        &["-out", "server.csr", "-subj", "/CN=localhost"],
     )?;
     std::fs::write(
         dir.join("server.ext"),

@@ -169,28 +169,26 @@ fn the_typed_client_works_from_another_origin_in_chromium() {
     // The interactive docs: "Try it out" on the list, as a person would.
     browser.open(&dev.docs_url).unwrap();
     let wait = Duration::from_secs(60);
-    let operation = browser
-        .find("#operations-default-listTasks .opblock-summary", wait)
+    let operation = "#operations-default-listTasks";
+    browser
+        .click_on(&format!("{operation} .opblock-summary"), wait)
         .unwrap();
-    browser.click(&operation).unwrap();
-    let try_it = browser
-        .find("#operations-default-listTasks .try-out__btn", wait)
+    browser
+        .click_on(&format!("{operation} .try-out__btn"), wait)
         .unwrap();
-    browser.click(&try_it).unwrap();
     let user_input = browser
         .find(
-            "#operations-default-listTasks tr[data-param-name='user_id'] input",
+            &format!("{operation} tr[data-param-name='user_id'] input"),
             wait,
         )
         .unwrap();
     browser.type_into(&user_input, user).unwrap();
-    let execute = browser
-        .find("#operations-default-listTasks .execute", wait)
+    browser
+        .click_on(&format!("{operation} .execute"), wait)
         .unwrap();
-    browser.click(&execute).unwrap();
     let status = browser
         .find(
-            "#operations-default-listTasks .live-responses-table tr.response .response-col_status",
+            &format!("{operation} .live-responses-table tr.response .response-col_status"),
             wait,
         )
         .unwrap();
