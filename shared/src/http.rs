@@ -196,8 +196,10 @@ impl Reply {
 /// Stripe's name for "this is the stored answer to an earlier request".
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
+/// The task's ETag on a response about it, unless serializing the task
+/// failed and the response became a 500 problem.
 fn with_etag(mut response: Response<Body>, task: &Task) -> Response<Body> {
-    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+    if !response.status().is_server_error() {
         if let Ok(value) = etag(task).parse() {
             response.headers_mut().insert(ETAG, value);
         }
