@@ -87,21 +87,16 @@ async fn direct_negotiation_against_a_server_without_it_fails_at_once() {
 #[test]
 fn direct_negotiation_with_a_weak_sslmode_fails_init() {
     let binary = xtask::project_root().join("target/debug/get-task");
-    let output = std::process::Command::new(binary)
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            "postgres://app@127.0.0.1:1/postgres?sslmode=prefer&sslnegotiation=direct",
-        )
-        .env("BETTER_AUTH_SECRET", support::SECRET)
-        .output()
-        .expect("the get-task binary, built by `cargo xtask test`");
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
-    let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
-    assert_eq!(line["message"], "init failed");
+    let line = support::init_failure(
+        &binary,
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://app@127.0.0.1:1/postgres?sslmode=prefer&sslnegotiation=direct",
+            ),
+            ("BETTER_AUTH_SECRET", support::SECRET),
+        ],
+    );
     assert!(
         line["error"].as_str().unwrap().contains("sslnegotiation"),
         "{line}"

@@ -99,22 +99,6 @@ async fn the_secret_supplies_the_database_url_and_auth_secret() {
     assert_eq!(config.auth.secret.as_deref(), Some("from-the-secret"));
 }
 
-/// Runs a real function binary far enough to initialise; returns (exit code, stdout).
-fn run_function_init(env: &[(&str, String)]) -> (Option<i32>, String) {
-    let binary = std::env::var("TEST_FUNCTION_WITH_SECRETS")
-        .expect("TEST_FUNCTION_WITH_SECRETS is set by `cargo xtask test`");
-    let output = Command::new(binary)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("a function binary built with secrets-manager");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn a_missing_secret_fails_init_with_one_clear_log_line() {
     let aws = LocalAws::start();
@@ -123,13 +107,12 @@ fn a_missing_secret_fails_init_with_one_clear_log_line() {
         "DATABASE_SECRET_ARN",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist-AbCdEf".into(),
     ));
-    let (code, stdout) = run_function_init(&env);
-    assert_eq!(code, Some(1), "{stdout}");
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
-    let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    // A real function binary, built with secrets-manager, run far enough to initialise.
+    let binary = std::env::var("TEST_FUNCTION_WITH_SECRETS")
+        .expect("TEST_FUNCTION_WITH_SECRETS is set by `cargo xtask test`");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let line = support::init_failure(std::path::Path::new(&binary), &env);
     assert_eq!(line["level"], json!("ERROR"));
-    assert_eq!(line["message"], json!("init failed"));
     let error = line["error"].as_str().unwrap();
     assert!(
         error.contains("DATABASE_SECRET_ARN") && error.contains("could not be read"),

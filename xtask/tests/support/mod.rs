@@ -705,6 +705,25 @@ pub async fn connections_of(application: &str) -> usize {
         .len()
 }
 
+/// Runs a function binary as Lambda would start it with `env` (and PATH),
+/// expecting init to fail: exit code 1 and exactly one JSON log line,
+/// "init failed", which is returned.
+pub fn init_failure(binary: &std::path::Path, env: &[(&str, &str)]) -> Value {
+    let output = std::process::Command::new(binary)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", binary.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let line: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(line["message"], json!("init failed"));
+    line
+}
+
 /// Runs the openssl CLI in `dir`; returns its standard output.
 pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
     let output = std::process::Command::new("openssl")
