@@ -51,9 +51,11 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     crate::browser::ensure_installed()?;
     // ca_bundle.rs watches what a function opens at init.
     tools::apt_install(&["strace"], &["/usr/bin/strace"])?;
-    if filters.is_empty() {
-        crate::pgbouncer::ensure_installed()?;
-    }
+    let pgbouncer = if filters.is_empty() {
+        Some(crate::pgbouncer::ensure_built()?)
+    } else {
+        None
+    };
 
     let cluster = Cluster::throwaway()?;
     block_on(cluster.ensure_database("tasks_test"))?;
@@ -96,10 +98,9 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
 
     // Unless the caller picked tests: the endpoint suites again through
     // PgBouncer in transaction mode (as Neon's pooled endpoint), with
-    // max_prepared_statements = 0 and, where the installed PgBouncer has the
-    // setting (1.21+), with it enabled as well.
+    // max_prepared_statements = 0 and with it on (Neon's setting).
     let mut pooled = Ok(());
-    if filters.is_empty() {
+    if let Some(pgbouncer) = pgbouncer {
         let through_pooler = [
             "-E".to_owned(),
             "binary(lifecycle) | binary(isolation) | binary(rejections) | binary(auth) \
@@ -107,19 +108,12 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
              | (binary(pagination) & !test(trigram)) | test(one_round_trip) | test(unreachable)"
                 .to_owned(),
         ];
-        let mut modes = vec![Some(0)];
-        if PgBouncer::tracks_prepared_statements() {
-            modes.push(Some(200));
-        } else {
-            modes = vec![None];
-        }
-        for prepared in modes {
+        for prepared in [0, 200] {
             eprintln!(
-                "\nxtask: the endpoint tests again, through {} (transaction mode, max_prepared_statements = {})",
-                PgBouncer::version(),
-                prepared.map_or("unsupported, i.e. 0".to_owned(), |n| n.to_string())
+                "\nxtask: the endpoint tests again, through {} (transaction mode, max_prepared_statements = {prepared})",
+                crate::pgbouncer::version_of(&pgbouncer),
             );
-            let bouncer = PgBouncer::start(cluster.port(), "tasks_test", prepared)?;
+            let bouncer = PgBouncer::start(&pgbouncer, cluster.port(), "tasks_test", prepared)?;
             pooled = pooled.and(run_suite(&bouncer.url("tasks_test"), &through_pooler));
         }
     }

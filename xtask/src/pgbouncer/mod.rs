@@ -1,13 +1,13 @@
-//! Debian's PgBouncer in transaction mode in front of a test server, as Neon's
-//! pooled endpoint is: statements must not rely on session state (named
-//! prepared statements among them).
+//! PgBouncer in transaction mode in front of a test server, as Neon's pooled
+//! endpoint is: statements must not rely on session state (named prepared
+//! statements among them, unless the pooler tracks them).
+
+mod source;
 
 use anyhow::{bail, Context};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BINARY: &str = "/usr/sbin/pgbouncer";
 
 pub struct PgBouncer {
     child: Child,
@@ -15,20 +15,17 @@ pub struct PgBouncer {
     pub port: u16,
 }
 
-/// Installs Debian's pgbouncer when it is missing (root only, as in CI).
-pub fn ensure_installed() -> anyhow::Result<()> {
-    crate::tools::apt_install(&["pgbouncer"], &[BINARY])
-}
+pub use source::ensure_built;
 
 impl PgBouncer {
-    /// Pools `database` of the server on `upstream_port`, `pool_mode = transaction`.
-    /// `prepared_statements`: PgBouncer 1.21+'s `max_prepared_statements`
-    /// (protocol-level prepared statements tracked by the pooler); `None` on
-    /// older poolers, which do not know the setting.
+    /// `binary` pools `database` of the server on `upstream_port`, `pool_mode
+    /// = transaction`, with `max_prepared_statements` (protocol-level
+    /// prepared statements tracked by the pooler; 0 = off).
     pub fn start(
+        binary: &Path,
         upstream_port: u16,
         database: &str,
-        prepared_statements: Option<u32>,
+        prepared_statements: u32,
     ) -> anyhow::Result<Self> {
         let port = crate::postgres::free_port()?;
         let dir =
@@ -43,10 +40,7 @@ impl PgBouncer {
                  auth_type = trust\nauth_file = {users}\npool_mode = transaction\n\
                  max_client_conn = 1000\ndefault_pool_size = 20\n\
                  ignore_startup_parameters = extra_float_digits,options\n\
-                 logfile = {log}\n{prepared}",
-                prepared = prepared_statements
-                    .map(|n| format!("max_prepared_statements = {n}\n"))
-                    .unwrap_or_default(),
+                 logfile = {log}\nmax_prepared_statements = {prepared_statements}\n",
                 users = dir.join("users.txt").display(),
                 log = dir.join("pgbouncer.log").display(),
             ),
@@ -58,10 +52,10 @@ impl PgBouncer {
                 .arg(&dir)
                 .status()?;
             let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--", BINARY]);
+            c.args(["-u", "postgres", "--"]).arg(binary);
             c
         } else {
-            Command::new(BINARY)
+            Command::new(binary)
         };
         let child = command
             .arg(dir.join("pgbouncer.ini"))
@@ -88,33 +82,34 @@ impl PgBouncer {
             self.port
         )
     }
+}
 
-    /// Whether this PgBouncer knows `max_prepared_statements` (1.21 and later).
-    pub fn tracks_prepared_statements() -> bool {
-        let version = Self::version();
-        let numbers: Vec<u32> = version
-            .split_whitespace()
-            .last()
-            .unwrap_or("")
-            .split('.')
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        matches!(numbers.as_slice(), [major, minor, ..] if (*major, *minor) >= (1, 21))
-    }
+/// Whether `binary` knows `max_prepared_statements` (1.21 and later).
+pub fn tracks_prepared_statements(binary: &Path) -> bool {
+    let version = version_of(binary);
+    let numbers: Vec<u32> = version
+        .split_whitespace()
+        .last()
+        .unwrap_or("")
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    matches!(numbers.as_slice(), [major, minor, ..] if (*major, *minor) >= (1, 21))
+}
 
-    pub fn version() -> String {
-        Command::new(BINARY)
-            .arg("--version")
-            .output()
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            })
-            .unwrap_or_default()
-    }
+/// The first line of `binary --version`: "PgBouncer 1.24.1".
+pub fn version_of(binary: &Path) -> String {
+    Command::new(binary)
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .unwrap_or_default()
 }
 
 impl Drop for PgBouncer {
