@@ -11,11 +11,12 @@
 //! through its own delay proxy; a user-space proxy does not delay the TCP
 //! handshake, so that round trip is not counted (as the targets say).
 
-use super::runtime_api::RuntimeApi;
-use super::{delay_proxy, event_for, measure_round_trip, Seed, LINK_DELAY};
+use super::{event_for, measure_round_trip, Seed, LINK_DELAY};
+use crate::delay_proxy;
 use crate::direct_tls::DirectTlsFront;
 use crate::jwks_server::JwksServer;
 use crate::postgres::Cluster;
+use crate::runtime_api::RuntimeApi;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
 use serde::Serialize;

@@ -12,6 +12,7 @@ fn bench_binaries(
     bin_dir: &Path,
     invocations: usize,
     delayed_invocations: usize,
+    concurrency_seconds: f64,
 ) -> anyhow::Result<crate::bench::Results> {
     let cluster = Cluster::throwaway_unlogged()?;
     block_on(cluster.ensure_database("tasks_bench"))?;
@@ -23,6 +24,7 @@ fn bench_binaries(
         upstream_port: cluster.port(),
         invocations,
         delayed_invocations,
+        concurrency_seconds,
     }))?;
     Ok(results)
 }
@@ -32,8 +34,12 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
     // Binaries built elsewhere (e.g. with symbols, for `perf record`): measured
     // as they are, and nothing is written.
     if let Some(dir) = std::env::var_os("XTASK_BENCH_BIN_DIR") {
-        let results = bench_binaries(Path::new(&dir), 1000, 300)?;
-        println!("\n{}", crate::bench::markdown_table(&results));
+        let results = bench_binaries(Path::new(&dir), 1000, 300, 3.0)?;
+        println!(
+            "\n{}\n{}",
+            crate::bench::markdown_table(&results),
+            crate::bench::concurrency::markdown_table(&results.concurrency)
+        );
         return Ok(());
     }
     build::functions_in(&root, !smoke)?;
@@ -51,12 +57,21 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
         "target/release"
     });
 
-    let (invocations, delayed_invocations) = if smoke { (20, 10) } else { (1000, 300) };
+    let (invocations, delayed_invocations, concurrency_seconds) = if smoke {
+        (20, 10, 0.3)
+    } else {
+        (1000, 300, 3.0)
+    };
     eprintln!(
         "xtask: bench: {invocations} warm invocations per function ({} build)",
         if smoke { "debug, smoke" } else { "release" }
     );
-    let mut results = bench_binaries(&bin_dir, invocations, delayed_invocations)?;
+    let mut results = bench_binaries(
+        &bin_dir,
+        invocations,
+        delayed_invocations,
+        concurrency_seconds,
+    )?;
     let plan = if smoke {
         crate::bench::ColdPlan {
             instances: 1,
@@ -90,9 +105,10 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
     let table = crate::bench::markdown_table(&results);
     let cold = crate::bench::cold::markdown_table(&results.cold);
     let quota = crate::bench::quota::markdown_table(&results.quota);
+    let concurrency = crate::bench::concurrency::markdown_table(&results.concurrency);
     println!(
         "\n{table}\none database round trip through the delay proxy: {:.3} ms\n\n{cold}\n\
-         one round trip to the TLS server through the delay proxy: {:.3} ms\n\n{quota}",
+         one round trip to the TLS server through the delay proxy: {:.3} ms\n\n{quota}\n{concurrency}",
         results.round_trip_ms, results.cold_round_trip_ms
     );
     if smoke {
@@ -127,13 +143,23 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
              Lambda gives a function CPU in proportion to its memory (1,769 MB = one vCPU). Each \
              function here runs in a cgroup whose CFS quota is that share of one CPU (128 MB: 7.2 %), \
              against the TLS server with direct negotiation and no link delay: warm percentiles of \
-             {} invocations, and the median spawn → first answer of the fresh instances.\n\n{quota}{analysis}",
+             {} invocations, and the median spawn → first answer of the fresh instances.\n\n{quota}\n\
+             ## One instance, many invocations (Lambda Managed Instances)\n\n\
+             Each row drives one function with C closed-loop clients for {} s against the \
+             warm table's database (and through its +1 ms proxy): first one instance with \
+             `AWS_LAMBDA_MAX_CONCURRENCY = C`, whose invocations share its one connection, then C \
+             single-concurrency instances (classic Lambda: C connections) polling the same Runtime API. \
+             Connections are the most `task-api` sessions PostgreSQL listed during the run; peak RSS is \
+             the largest instance's. Everything (clients, Runtime API, instances, PostgreSQL) shares \
+             this machine's {} cores.\n\n{concurrency}{analysis}",
             results.machine,
             crate::bench::LINK_DELAY.as_millis(),
             results.round_trip_ms,
             results.cold.first().map_or(0, |c| c.instances),
             results.cold_round_trip_ms,
             plan.warm_under_quota,
+            concurrency_seconds,
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
             // The profile write-up is kept by hand; re-runs keep it.
             analysis = std::fs::read_to_string(root.join("bench/analysis.md"))
                 .map(|text| format!("\n{text}"))
@@ -142,7 +168,8 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
     )?;
     quote_in_readme(&root, "bench", &table)?;
     quote_in_readme(&root, "cold", &cold)?;
-    quote_in_readme(&root, "quota", &quota)
+    quote_in_readme(&root, "quota", &quota)?;
+    quote_in_readme(&root, "concurrency", &concurrency)
 }
 
 /// Replaces the `which` table between the README's markers, so the quoted

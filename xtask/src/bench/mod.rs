@@ -6,13 +6,13 @@
 
 pub mod cold;
 pub mod command;
-mod delay_proxy;
+pub mod concurrency;
 pub mod quota;
-mod runtime_api;
 
+use crate::delay_proxy;
+use crate::runtime_api::RuntimeApi;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
-use runtime_api::RuntimeApi;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -61,6 +61,8 @@ pub struct Results {
     pub cold: Vec<cold::ColdResult>,
     /// Warm and cold under the CPU share of each memory size (see `quota`).
     pub quota: Vec<quota::QuotaResult>,
+    /// One instance at several concurrencies against as many single ones.
+    pub concurrency: Vec<concurrency::ConcurrencyResult>,
 }
 
 /// The six functions, in the tables' order.
@@ -85,6 +87,8 @@ pub struct Plan<'a> {
     pub upstream_port: u16,
     pub invocations: usize,
     pub delayed_invocations: usize,
+    /// How long each concurrency setting is driven.
+    pub concurrency_seconds: f64,
 }
 
 pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
@@ -138,6 +142,19 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
             cpu_per_call: warm.cpu_per_call,
         });
     }
+    let concurrency = concurrency::run(
+        &concurrency::Plan {
+            bin_dir: plan.bin_dir,
+            links: [
+                (0, plan.database_url),
+                (LINK_DELAY.as_millis() as u64, &delayed_url),
+            ],
+            monitor_url: plan.database_url,
+            seconds: plan.concurrency_seconds,
+        },
+        &seed,
+    )
+    .await?;
     Ok(Results {
         machine: machine(),
         profile: String::new(),
@@ -146,6 +163,7 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         cold_round_trip_ms: 0.0,
         cold: Vec::new(),
         quota: Vec::new(),
+        concurrency,
     })
 }
 

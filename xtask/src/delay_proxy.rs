@@ -7,27 +7,50 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 pub async fn start(upstream: u16, delay: Duration) -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let port = listener.local_addr()?.port();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                continue;
-            };
-            let _ = client.set_nodelay(true);
-            let _ = server.set_nodelay(true);
-            let (Ok(client_out), Ok(server_out)) = (client.try_clone(), server.try_clone()) else {
-                continue;
-            };
-            relay(client, server_out, delay);
-            relay(server, client_out, delay);
-        }
-    });
-    Ok(port)
+    Ok(DelayProxy::start(upstream, delay)?.port)
+}
+
+/// A running proxy; it lives as long as the process.
+pub struct DelayProxy {
+    pub port: u16,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl DelayProxy {
+    pub fn start(upstream: u16, delay: Duration) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || serve(listener, upstream, delay, &counter));
+        Ok(Self { port, accepted })
+    }
+
+    /// Connections opened through the proxy so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::Acquire)
+    }
+}
+
+fn serve(listener: TcpListener, upstream: u16, delay: Duration, accepted: &AtomicUsize) {
+    for client in listener.incoming().flatten() {
+        accepted.fetch_add(1, Ordering::AcqRel);
+        let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+            continue;
+        };
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
+        let (Ok(client_out), Ok(server_out)) = (client.try_clone(), server.try_clone()) else {
+            continue;
+        };
+        relay(client, server_out, delay);
+        relay(server, client_out, delay);
+    }
 }
 
 /// Each chunk is released `delay` after it arrived, chunks keep flowing
