@@ -80,6 +80,9 @@ pub struct Database {
 struct Connection {
     client: Client,
     probe: Option<std::net::TcpStream>,
+    /// Host and port of the socket we opened ourselves, for cancel requests
+    /// (tokio-postgres knows the address only when it connected itself).
+    address: Option<(String, u16)>,
     in_flight: AtomicUsize,
     /// Set after the first answered statement. Until then the socket may still
     /// hold bytes of the TLS handshake's aftermath (e.g. session tickets) that
@@ -209,8 +212,11 @@ impl Database {
             }
             Err(_) => {
                 // The statement may still be running; this connection's state is
-                // unknown, so the next call starts from a fresh one.
+                // unknown, so the next call starts from a fresh one. Statements
+                // of concurrent invocations pipelined behind it on this connection
+                // would wait for it: cancelling it lets them run.
                 self.discard(&connection).await;
+                self.cancel(&connection).await;
                 Err(Failure::Other(DbError::Unavailable(format!(
                     "statement timed out after {:?}",
                     self.query_timeout
@@ -232,6 +238,42 @@ impl Database {
         let connection = Arc::new(self.open().await?);
         *slot = Some(connection.clone());
         Ok(connection)
+    }
+
+    /// Asks the server to cancel what `connection` is running: a
+    /// CancelRequest on a socket of its own (TLS as configured), bounded by
+    /// the connect timeout. Awaited rather than spawned, because a classic
+    /// Lambda instance may be frozen as soon as the invocation answers.
+    async fn cancel(&self, connection: &Connection) {
+        let token = connection.client.cancel_token();
+        let attempt = async {
+            match (&connection.address, &self.tls) {
+                (Some((host, port)), tls) => {
+                    let stream = TcpStream::connect((host.as_str(), *port))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    match tls {
+                        None => token.cancel_query_raw(stream, NoTls).await,
+                        Some(tls) => {
+                            let connector = MakeTlsConnect::<TcpStream>::make_tls_connect(
+                                &mut tls.clone(),
+                                host,
+                            )
+                            .map_err(|e| e.to_string())?;
+                            token.cancel_query_raw(stream, connector).await
+                        }
+                    }
+                }
+                (None, None) => token.cancel_query(NoTls).await,
+                (None, Some(tls)) => token.cancel_query(tls.clone()).await,
+            }
+            .map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(self.connect_timeout, attempt).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not cancel a timed-out statement"),
+            Err(_) => tracing::warn!("cancelling a timed-out statement timed out"),
+        }
     }
 
     async fn discard(&self, broken: &Arc<Connection>) {
@@ -274,6 +316,7 @@ impl Database {
             return Ok(Connection {
                 client,
                 probe: None,
+                address: None,
                 in_flight: AtomicUsize::new(0),
                 answered: AtomicBool::new(false),
             });
@@ -311,6 +354,7 @@ impl Database {
         Ok(Connection {
             client,
             probe: Some(probe),
+            address: Some((host, port)),
             in_flight: AtomicUsize::new(0),
             answered: AtomicBool::new(false),
         })
@@ -360,6 +404,9 @@ fn classify(error: tokio_postgres::Error) -> DbError {
     let transient = code.code().starts_with("08") // connection exception
         || code.code().starts_with("53") // insufficient resources, e.g. too many connections
         || code.code().starts_with("57P") // admin/crash shutdown, cannot connect now
+        // Our own cancel of a timed-out statement, landing on the next one
+        // when the first finished meanwhile.
+        || *code == SqlState::QUERY_CANCELED
         || *code == SqlState::T_R_SERIALIZATION_FAILURE
         || *code == SqlState::T_R_DEADLOCK_DETECTED;
     let reason = format!("{} ({})", db.message(), code.code());

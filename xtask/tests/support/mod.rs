@@ -15,6 +15,7 @@ use std::time::Duration;
 
 pub use shared::Endpoint::*;
 
+pub mod instance;
 pub mod tls_server;
 
 /// The six endpoints in an order that keeps a task alive until the last one.
@@ -209,6 +210,10 @@ impl Call {
     }
 
     /// The API Gateway HTTP API (payload 2.0) event for this call.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
     pub fn event(&self) -> Value {
         let mut event = event_file(self.endpoint);
 

@@ -1,0 +1,132 @@
+//! A function binary run as Lambda runs it: under a local Runtime API, with
+//! `AWS_LAMBDA_MAX_CONCURRENCY` set, so that one process (one execution
+//! environment of Lambda Managed Instances) serves that many invocations at
+//! once over its one connection.
+
+use super::{Call, Reply, SECRET};
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use shared::Endpoint;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use xtask::runtime_api::RuntimeApi;
+
+pub struct Instance {
+    endpoint: Endpoint,
+    api: RuntimeApi,
+    child: tokio::process::Child,
+    sent: AtomicU64,
+}
+
+impl Instance {
+    /// The debug build of `endpoint`'s function (`cargo xtask test` builds
+    /// them) against `database_url`, plus `env`; returns after its init.
+    pub async fn start(
+        endpoint: Endpoint,
+        database_url: &str,
+        concurrency: usize,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let api = RuntimeApi::start().await.unwrap();
+        let binary = xtask::project_root().join(format!("target/debug/{}", endpoint.name()));
+        let child = tokio::process::Command::new(&binary)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", endpoint.name())
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string())
+            .env("DATABASE_URL", database_url)
+            .env("BETTER_AUTH_SECRET", SECRET)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
+        let started = Instant::now();
+        while api.first_poll().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{} did not poll for work (init error: {:?})",
+                endpoint.name(),
+                api.init_error()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Self {
+            endpoint,
+            api,
+            child,
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the instance runs")
+    }
+
+    /// One invocation; the API Gateway response as a [`Reply`].
+    pub async fn send(&self, call: Call) -> Reply {
+        assert_eq!(call.endpoint(), self.endpoint, "sent to the wrong function");
+        let id = format!("req-{}", self.sent.fetch_add(1, Ordering::Relaxed));
+        let outcome = self
+            .api
+            .invoke(id, call.event().to_string())
+            .await
+            .expect("the instance answers");
+        assert!(
+            outcome.ok,
+            "the handler failed: {}",
+            String::from_utf8_lossy(&outcome.body)
+        );
+        let response: Value = serde_json::from_slice(&outcome.body).expect("a JSON response");
+        let mut headers = HeaderMap::new();
+        for (name, value) in response["headers"].as_object().into_iter().flatten() {
+            headers.insert(
+                HeaderName::try_from(name.as_str()).unwrap(),
+                HeaderValue::try_from(value.as_str().unwrap_or_default()).unwrap(),
+            );
+        }
+        let body = response["body"].as_str().unwrap_or_default();
+        let body = if response["isBase64Encoded"].as_bool() == Some(true) {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .unwrap()
+        } else {
+            body.as_bytes().to_vec()
+        };
+        Reply {
+            status: response["statusCode"].as_u64().unwrap_or(0) as u16,
+            headers,
+            body,
+        }
+    }
+}
+
+/// One instance of each of the six functions.
+pub struct Fleet {
+    instances: Vec<Instance>,
+}
+
+impl Fleet {
+    pub async fn start(database_url: &str, concurrency: usize, env: &[(&str, &str)]) -> Self {
+        let mut instances = Vec::new();
+        for endpoint in Endpoint::ALL {
+            instances.push(Instance::start(endpoint, database_url, concurrency, env).await);
+        }
+        Self { instances }
+    }
+
+    pub async fn send(&self, call: Call) -> Reply {
+        let endpoint = call.endpoint();
+        self.instances
+            .iter()
+            .find(|i| i.endpoint == endpoint)
+            .expect("every function runs")
+            .send(call)
+            .await
+    }
+}
