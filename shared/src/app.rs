@@ -25,4 +25,10 @@ impl App {
     pub async fn warm_up(&self) {
         tokio::join!(self.db.warm_up(), self.auth.warm_up());
     }
+
+    /// The instance is going away: let invocations in flight finish (briefly)
+    /// and end the database session cleanly.
+    pub async fn shut_down(&self) {
+        self.db.close(std::time::Duration::from_millis(300)).await;
+    }
 }

@@ -32,6 +32,7 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     app.warm_up().await;
     // Lives as long as the instance; leaking it lets every invocation borrow it.
     let app: &'static App = Box::leak(Box::new(app));
+    tokio::spawn(shut_down_on_sigterm(app));
     // Sequential on classic Lambda; with AWS_LAMBDA_MAX_CONCURRENCY > 1 (Lambda
     // Managed Instances) invocations run concurrently and share `app`, whose
     // one connection pipelines their statements.
@@ -39,6 +40,23 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
         Ok::<_, Infallible>(endpoint.respond(app, request).await)
     }))
     .await
+}
+
+/// Lambda sends SIGTERM before it removes an execution environment: on
+/// Managed Instances when it scales in, on classic Lambda only to functions
+/// with an extension (this project registers none: the server notices a
+/// vanished client by itself). The session then ends with a Terminate
+/// message instead of a dead socket, and the process exits 0.
+async fn shut_down_on_sigterm(app: &'static App) {
+    let Ok(mut terminate) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        return;
+    };
+    terminate.recv().await;
+    tracing::info!("SIGTERM: closing the database connection");
+    app.shut_down().await;
+    std::process::exit(0);
 }
 
 /// native-tls parses the system CA bundle every time it builds a connector,

@@ -8,8 +8,9 @@
 mod support;
 
 use serde_json::json;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::instance::{Fleet, Instance};
 use support::*;
@@ -414,4 +415,87 @@ async fn a_statement_stuck_on_a_lock_does_not_hold_back_the_statements_pipelined
         .expect(200);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(connections_of(&application).await, 1);
+}
+
+/// A proxy to the database that keeps the last bytes each client sent before
+/// it closed: a clean goodbye ends with PostgreSQL's Terminate message.
+struct GoodbyeProxy {
+    port: u16,
+    last_words: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl GoodbyeProxy {
+    fn start(upstream: u16) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let last_words = Arc::new(Mutex::new(Vec::new()));
+        let words = last_words.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let server = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                let (mut from_server, mut to_client) =
+                    (server.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
+                let words = words.clone();
+                std::thread::spawn(move || {
+                    let (mut from_client, mut to_server) = (client, server);
+                    let mut tail = Vec::new();
+                    let mut buffer = [0u8; 16 * 1024];
+                    while let Ok(n @ 1..) = from_client.read(&mut buffer) {
+                        tail.extend_from_slice(&buffer[..n]);
+                        let keep = tail.len().saturating_sub(5);
+                        tail.drain(..keep);
+                        if to_server.write_all(&buffer[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to_server.shutdown(std::net::Shutdown::Write);
+                    words.lock().unwrap().push(tail);
+                });
+            }
+        });
+        Self { port, last_words }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_database_session_cleanly_and_the_process_with_0() {
+    let url = database_url();
+    let proxy = GoodbyeProxy::start(port_of(&url));
+    let application = unique("managed-sigterm");
+    let instance = Instance::start(
+        GetTask,
+        &named(&through(&url, proxy.port), &application),
+        CONCURRENCY,
+        &[],
+    )
+    .await;
+    let user = User::new("managed-sigterm");
+    let id = create(&app().await, &user, "before scale-in").await["id"]
+        .as_i64()
+        .unwrap();
+    instance
+        .send(Call::new(GetTask).user(&user).id(id))
+        .await
+        .expect(200);
+    assert_eq!(connections_of(&application).await, 1);
+
+    let status = instance.terminate().await;
+    assert!(status.success(), "{status:?}");
+    // The session said goodbye (Terminate: 'X', length 4) before the socket closed.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while proxy.last_words.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        proxy.last_words.lock().unwrap().as_slice(),
+        [vec![b'X', 0, 0, 0, 4]]
+    );
+    while connections_of(&application).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the session outlived its instance"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -79,6 +79,9 @@ pub struct Database {
 /// statement can safely go to a fresh connection instead.
 struct Connection {
     client: Client,
+    /// The task driving the socket; it ends after the Terminate message once
+    /// the client is dropped.
+    driver: tokio::task::JoinHandle<()>,
     probe: Option<std::net::TcpStream>,
     /// Host and port of the socket we opened ourselves, for cancel requests
     /// (tokio-postgres knows the address only when it connected itself).
@@ -283,6 +286,33 @@ impl Database {
         }
     }
 
+    /// Ends the session cleanly (a Terminate message, then the socket closed)
+    /// rather than leaving the server to find a dead socket: for a shutting
+    /// down instance. Waits for invocations still holding the connection, up
+    /// to `grace`.
+    pub async fn close(&self, grace: Duration) {
+        let Some(mut connection) = self.connection.lock().await.take() else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + grace;
+        let connection = loop {
+            match Arc::try_unwrap(connection) {
+                Ok(sole) => break sole,
+                Err(shared) if tokio::time::Instant::now() < deadline => {
+                    connection = shared;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err(_) => {
+                    tracing::warn!("closing with invocations still in flight");
+                    return;
+                }
+            }
+        };
+        let Connection { client, driver, .. } = connection;
+        drop(client);
+        let _ = tokio::time::timeout(grace, driver).await;
+    }
+
     /// A new connection of its own, with this configuration's TLS and
     /// timeouts; for tools (migrations) that need a `Client` to themselves.
     pub async fn open_dedicated(&self) -> Result<Client, DbError> {
@@ -309,12 +339,13 @@ impl Database {
         // probe on it. Anything else (Unix socket, several hosts) goes through
         // tokio-postgres's own connect, without the probe.
         let Some(host) = single_tcp_host else {
-            let client = match &self.tls {
+            let (client, driver) = match &self.tls {
                 None => spawn(self.pg.connect(NoTls).await.map_err(connect_error)?),
                 Some(tls) => spawn(self.pg.connect(tls.clone()).await.map_err(connect_error)?),
             };
             return Ok(Connection {
                 client,
+                driver,
                 probe: None,
                 address: None,
                 in_flight: AtomicUsize::new(0),
@@ -332,7 +363,7 @@ impl Database {
         let std_stream = stream.into_std().map_err(unreachable)?;
         let probe = std_stream.try_clone().map_err(unreachable)?;
         let stream = TcpStream::from_std(std_stream).map_err(unreachable)?;
-        let client = match &self.tls {
+        let (client, driver) = match &self.tls {
             None => spawn(
                 self.pg
                     .connect_raw(stream, NoTls)
@@ -353,6 +384,7 @@ impl Database {
         };
         Ok(Connection {
             client,
+            driver,
             probe: Some(probe),
             address: Some((host, port)),
             in_flight: AtomicUsize::new(0),
@@ -361,14 +393,17 @@ impl Database {
     }
 }
 
-/// Starts the task that drives a new connection; returns its client.
-fn spawn<S, T>((client, connection): (Client, tokio_postgres::Connection<S, T>)) -> Client
+/// Starts the task that drives a new connection; returns its client and
+/// the task.
+fn spawn<S, T>(
+    (client, connection): (Client, tokio_postgres::Connection<S, T>),
+) -> (Client, tokio::task::JoinHandle<()>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    tokio::spawn(watch(connection));
-    client
+    let driver = tokio::spawn(watch(connection));
+    (client, driver)
 }
 
 /// Any failure to connect (refused, TLS, authentication) leaves us without a
