@@ -1,0 +1,223 @@
+//! template.yaml's deployment modes and the caps that protect the database:
+//! classic Lambda (default) and Lambda Managed Instances, switched by
+//! parameters only; each mode validated by the real `sam validate` (SAM's
+//! transform) and `sam validate --lint` (cfn-lint).
+
+use serde_yaml::{Mapping, Value as Yaml};
+use std::path::Path;
+use std::process::Command;
+
+fn template_text() -> String {
+    std::fs::read_to_string(xtask::project_root().join("template.yaml")).unwrap()
+}
+
+fn template() -> Yaml {
+    serde_yaml::from_str(&template_text()).unwrap()
+}
+
+fn functions(template: &Yaml, condition: &str) -> Vec<(String, Yaml)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function" && r["Condition"] == condition)
+        .map(|(name, r)| (name.as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+/// `!Ref Name` as serde_yaml reads it.
+fn is_ref(value: &Yaml, name: &str) -> bool {
+    serde_yaml::to_string(value).unwrap().trim() == format!("!Ref {name}")
+}
+
+/// A function's properties without the keys its mode adds, with its mode's
+/// API and name suffix written as the classic ones.
+fn comparable(function: &Yaml, mode_keys: &[&str]) -> String {
+    let mut properties: Vec<(String, Yaml)> = function["Properties"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.clone()))
+        .filter(|(k, _)| !mode_keys.contains(&k.as_str()))
+        .collect();
+    properties.sort_by(|a, b| a.0.cmp(&b.0));
+    let properties: Mapping = properties
+        .into_iter()
+        .map(|(k, v)| (Yaml::String(k), v))
+        .collect();
+    serde_yaml::to_string(&properties)
+        .unwrap()
+        .replace("TaskApiManaged", "TaskApi")
+        .replace("-managed\n", "\n")
+}
+
+const CLASSIC_KEYS: [&str; 1] = ["ReservedConcurrentExecutions"];
+const MANAGED_KEYS: [&str; 4] = [
+    "AutoPublishAlias",
+    "MemorySize",
+    "CapacityProviderConfig",
+    "FunctionScalingConfig",
+];
+
+#[test]
+fn every_function_has_a_managed_instances_twin_that_differs_only_in_its_mode() {
+    let template = template();
+    let classic = functions(&template, "Classic");
+    let managed = functions(&template, "OnManagedInstances");
+    assert_eq!(classic.len(), 6);
+    assert_eq!(managed.len(), 6);
+    for (name, function) in &classic {
+        let twin_name = name.replace("Function", "ManagedFunction");
+        let (_, twin) = managed
+            .iter()
+            .find(|(n, _)| *n == twin_name)
+            .unwrap_or_else(|| panic!("{name} has no {twin_name}"));
+        assert_eq!(function["Metadata"], twin["Metadata"], "{name}'s build");
+        assert_eq!(
+            comparable(function, &CLASSIC_KEYS),
+            comparable(twin, &MANAGED_KEYS),
+            "{twin_name} differs from {name} beyond its mode"
+        );
+        // One invocation per vCPU-thread's worth of memory: the runtime is
+        // single-threaded, so 2 GiB per vCPU at 2,048 MB is one vCPU.
+        let config = &twin["Properties"]["CapacityProviderConfig"];
+        assert!(is_ref(
+            &config["PerExecutionEnvironmentMaxConcurrency"],
+            "PerInstanceConcurrency"
+        ));
+        assert_eq!(config["ExecutionEnvironmentMemoryGiBPerVCpu"], 2);
+        assert_eq!(twin["Properties"]["MemorySize"], 2048);
+        // Versions: Managed Instances run published versions only.
+        assert!(twin["Properties"]["AutoPublishAlias"].is_string());
+    }
+}
+
+#[test]
+fn the_database_is_protected_by_caps_in_both_modes() {
+    let template = template();
+    for (name, function) in functions(&template, "Classic") {
+        let reserved =
+            serde_yaml::to_string(&function["Properties"]["ReservedConcurrentExecutions"]).unwrap();
+        assert!(
+            reserved.contains("CapConcurrency") && reserved.contains("FunctionConcurrencyLimit"),
+            "{name}: {reserved}"
+        );
+    }
+    for (name, function) in functions(&template, "OnManagedInstances") {
+        let max = &function["Properties"]["FunctionScalingConfig"]["MaxExecutionEnvironments"];
+        assert!(is_ref(max, "ManagedInstancesMaxEnvironments"), "{name}");
+    }
+    let apis: Vec<&Yaml> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::HttpApi")
+        .collect();
+    assert_eq!(apis.len(), 2);
+    for api in apis {
+        let throttling = &api["Properties"]["DefaultRouteSettings"];
+        assert!(is_ref(
+            &throttling["ThrottlingRateLimit"],
+            "ApiThrottlingRateLimit"
+        ));
+        assert!(is_ref(
+            &throttling["ThrottlingBurstLimit"],
+            "ApiThrottlingBurstLimit"
+        ));
+    }
+    // Defaults sized for a small Neon compute behind its pooler: at most 60
+    // connections from classic instances, 18 from Managed Instances.
+    let default = |name: &str| template["Parameters"][name]["Default"].clone();
+    assert_eq!(default("FunctionConcurrencyLimit"), "10");
+    assert_eq!(default("ManagedInstancesMaxEnvironments"), 3);
+    assert_eq!(default("ApiThrottlingRateLimit"), 100);
+    assert_eq!(default("ApiThrottlingBurstLimit"), 200);
+    // Off by default.
+    assert_eq!(default("CapacityProviderArn"), "");
+    assert_eq!(default("ManagedInstancesSubnetIds"), "");
+}
+
+/// `sam validate` and `sam validate --lint` on `text`, offline.
+fn sam_validates(text: &str, label: &str) {
+    let root = xtask::project_root();
+    let sam = root.join(".venv/bin/sam");
+    assert!(sam.is_file(), "`cargo xtask test` installs sam into .venv");
+    let dir = root.join("target/xtask/templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{label}.yaml"));
+    std::fs::write(&file, text).unwrap();
+    for lint in [false, true] {
+        let output = Command::new(&sam)
+            .current_dir(&root)
+            .arg("validate")
+            .args(lint.then_some("--lint"))
+            .arg("--template-file")
+            .arg(Path::new(&file))
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{label} (lint: {lint}):\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// The template with one parameter's default replaced, as a deployer's
+/// `--parameter-overrides` would set it.
+fn with_default(text: &str, parameter: &str, value: &str) -> String {
+    let marker = format!("  {parameter}:\n");
+    let start = text.find(&marker).expect("the parameter") + marker.len();
+    let line = text[start..]
+        .find("    Default: ")
+        .map(|i| start + i)
+        .unwrap();
+    let end = line + text[line..].find('\n').unwrap();
+    format!("{}    Default: \"{value}\"{}", &text[..line], &text[end..])
+}
+
+#[test]
+fn sam_validates_the_template_in_each_mode() {
+    let text = template_text();
+    sam_validates(&text, "classic");
+    sam_validates(
+        &with_default(
+            &text,
+            "CapacityProviderArn",
+            "arn:aws:lambda:us-east-1:123456789012:capacity-provider:tasks",
+        ),
+        "existing-capacity-provider",
+    );
+    sam_validates(
+        &with_default(
+            &with_default(
+                &text,
+                "ManagedInstancesSubnetIds",
+                "subnet-0a1b2c3d,subnet-4e5f6a7b",
+            ),
+            "ManagedInstancesSecurityGroupIds",
+            "sg-0a1b2c3d",
+        ),
+        "created-capacity-provider",
+    );
+    sam_validates(
+        &with_default(&text, "FunctionConcurrencyLimit", ""),
+        "no-reserved-concurrency",
+    );
+}
+
+#[test]
+fn a_template_sam_cannot_transform_is_caught() {
+    // A misspelt key of CapacityProviderConfig: SAM's transform refuses it.
+    let text = template_text().replacen(
+        "PerExecutionEnvironmentMaxConcurrency:",
+        "PerEnvironmentMaxConcurrency:",
+        1,
+    );
+    let result = std::panic::catch_unwind(|| sam_validates(&text, "broken"));
+    assert!(result.is_err(), "sam validate accepted a broken template");
+}
