@@ -24,20 +24,6 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     sam_validate(&root)?;
     tools::venv_tool(&root, "moto_server", &[tools::MOTO])?;
     tools::venv_tool(&root, "schemathesis", &[tools::SCHEMATHESIS])?;
-    // The secrets test runs a function binary built as the template builds it,
-    // with secrets-manager; it gets its own copy, because the end-to-end test's
-    // `cargo lambda watch` rebuilds target/debug/* without the feature. That
-    // plain build comes last, so the emulator finds the binaries ready.
-    cargo(&[
-        "build",
-        "-p",
-        "get-task",
-        "--features",
-        "get-task/secrets-manager",
-    ])?;
-    let with_secrets = root.join("target/xtask/get-task-with-secrets-manager");
-    std::fs::create_dir_all(root.join("target/xtask"))?;
-    std::fs::copy(root.join("target/debug/get-task"), &with_secrets)?;
     // Exactly as the emulator builds them (the six packages alone: building
     // them with xtask would unify other features into their dependencies, and
     // cargo lambda watch would then compile everything again on first request).
@@ -84,7 +70,6 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
             .env("TEST_DATABASE_URL", database_url)
             .env("TEST_ADMIN_DATABASE_URL", &url)
             .env("TEST_DATABASE_LOG", cluster.log_path())
-            .env("TEST_FUNCTION_WITH_SECRETS", &with_secrets)
             .env("TEST_BETTER_AUTH_DIR", &better_auth)
             .env("PATH", &path);
         if has_nextest() {

@@ -107,11 +107,10 @@ fn a_missing_secret_fails_init_with_one_clear_log_line() {
         "DATABASE_SECRET_ARN",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist-AbCdEf".into(),
     ));
-    // A real function binary, built with secrets-manager, run far enough to initialise.
-    let binary = std::env::var("TEST_FUNCTION_WITH_SECRETS")
-        .expect("TEST_FUNCTION_WITH_SECRETS is set by `cargo xtask test`");
+    // A real function binary, exactly as deployed, run far enough to initialise.
+    let binary = xtask::project_root().join("target/debug/get-task");
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let line = support::init_failure(std::path::Path::new(&binary), &env);
+    let line = support::init_failure(&binary, &env);
     assert_eq!(line["level"], json!("ERROR"));
     let error = line["error"].as_str().unwrap();
     assert!(
@@ -119,4 +118,68 @@ fn a_missing_secret_fails_init_with_one_clear_log_line() {
         "{error}"
     );
     assert!(error.contains("ResourceNotFound"), "{error}");
+}
+
+/// A container credentials endpoint (what long-lived execution environments
+/// use instead of variables): answers once, if given the token.
+fn credentials_endpoint(token: &'static str) -> (String, std::thread::JoinHandle<bool>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/creds", listener.local_addr().unwrap());
+    let served = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let n = stream.read(&mut request).unwrap();
+        let request = String::from_utf8_lossy(&request[..n]).to_ascii_lowercase();
+        let authorized =
+            request.contains(&format!("authorization: {}", token.to_ascii_lowercase()));
+        let body = json!({
+            "AccessKeyId": "from-the-endpoint",
+            "SecretAccessKey": "secret",
+            "Token": "session",
+            "Expiration": "2099-01-01T00:00:00Z"
+        })
+        .to_string();
+        let status = if authorized {
+            "200 OK"
+        } else {
+            "403 Forbidden"
+        };
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        authorized
+    });
+    (url, served)
+}
+
+#[tokio::test]
+async fn credentials_come_from_the_container_endpoint_when_lambda_names_one() {
+    let aws = LocalAws::start();
+    let arn = aws.create_secret(
+        &support::unique("task-api"),
+        &json!({"DATABASE_URL": support::database_url(), "BETTER_AUTH_SECRET": "via-endpoint"})
+            .to_string(),
+    );
+    let (url, served) = credentials_endpoint("Bearer-token-123");
+    for (name, value) in aws.env() {
+        std::env::set_var(name, value);
+    }
+    std::env::remove_var("AWS_ACCESS_KEY_ID");
+    std::env::remove_var("AWS_SECRET_ACCESS_KEY");
+    std::env::set_var("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url);
+    std::env::set_var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer-token-123");
+    std::env::set_var("DATABASE_SECRET_ARN", &arn);
+    std::env::set_var("DATABASE_URL", "");
+
+    let config = shared::config::Config::load()
+        .await
+        .expect("config from the secret");
+    assert_eq!(config.auth.secret.as_deref(), Some("via-endpoint"));
+    assert!(
+        served.join().unwrap(),
+        "the endpoint was asked with the token"
+    );
 }

@@ -1,6 +1,11 @@
 //! Optional: `DATABASE_URL` and `BETTER_AUTH_SECRET` from one AWS Secrets
 //! Manager secret (JSON), read once at init when `DATABASE_SECRET_ARN` is set,
-//! so neither value has to be a plain-text template parameter.
+//! so neither value has to be a plain-text template parameter. Always
+//! compiled in: the call is written out (`aws.rs`, `sigv4.rs`), so it costs
+//! the binaries next to nothing and a deployment chooses it by parameter.
+
+mod aws;
+mod sigv4;
 
 use crate::config::ConfigError;
 use std::collections::HashMap;
@@ -35,36 +40,11 @@ fn invalid(reason: String) -> ConfigError {
     }
 }
 
-#[cfg(feature = "secrets-manager")]
 async fn fetch(arn: &str) -> Result<HashMap<String, String>, ConfigError> {
-    use aws_sdk_secretsmanager::error::DisplayErrorContext;
-    use std::time::Duration;
-
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .operation_timeout(Duration::from_secs(5))
-        .build();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .load()
-        .await;
-    let client = aws_sdk_secretsmanager::Client::new(&config);
-    let output = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
+    let text = aws::get_secret_string(arn)
         .await
-        .map_err(|e| invalid(format!("could not be read: {}", DisplayErrorContext(&e))))?;
-    let text = output
-        .secret_string()
-        .ok_or_else(|| invalid("has no string value".into()))?;
-    parse(text)
-}
-
-#[cfg(not(feature = "secrets-manager"))]
-async fn fetch(_arn: &str) -> Result<HashMap<String, String>, ConfigError> {
-    Err(invalid(
-        "cannot be read: this build lacks the secrets-manager feature".into(),
-    ))
+        .map_err(|e| invalid(format!("could not be read: {e}")))?;
+    parse(&text)
 }
 
 #[cfg(test)]
