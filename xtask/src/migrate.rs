@@ -1,5 +1,8 @@
 //! Applies `migrations/` with refinery, over the same connection code (TLS,
-//! `sslmode`) the functions use.
+//! `sslmode`) the functions use, under a session advisory lock: two runs at
+//! once (two pipeline jobs, a retried deploy) take turns instead of both
+//! applying the same migration. Needs a direct connection, not the pooler: a
+//! session lock means nothing through PgBouncer in transaction mode.
 
 use anyhow::Context;
 use shared::config::DatabaseConfig;
@@ -9,6 +12,10 @@ use std::time::Duration;
 mod embedded {
     refinery::embed_migrations!("../migrations");
 }
+
+/// The advisory lock's key: "taskmigr" as a big-endian i64, so it cannot
+/// collide with a key another tool is likely to pick.
+const LOCK_KEY: i64 = i64::from_be_bytes(*b"taskmigr");
 
 /// Applies every pending migration; returns the names of those applied now.
 pub async fn run(url: &str) -> anyhow::Result<Vec<String>> {
@@ -21,11 +28,19 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<String>> {
         .open_dedicated()
         .await
         .context("connecting to DATABASE_URL")?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+        .await
+        .context("waiting for the migration lock")?;
     let report = embedded::migrations::runner()
         .run_async(&mut client)
         .await
-        .context("applying migrations")?;
-    Ok(report
+        .context("applying migrations");
+    // Ending the session would release it too; this is for clarity.
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+        .await;
+    Ok(report?
         .applied_migrations()
         .iter()
         .map(|m| m.to_string())
