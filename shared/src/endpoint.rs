@@ -12,8 +12,13 @@ use crate::tasks::{
     TaskReplacement,
 };
 use lambda_http::http::Method;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set by the instance's first invocation: that one paid for the cold start.
+static SERVED: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -98,27 +103,48 @@ impl Endpoint {
     /// and writes the request's one log line.
     pub async fn respond(self, app: &App, request: Request) -> Response<Body> {
         let started = Instant::now();
-        let mut trace = Trace::default();
-        let method = request.method();
-        let outcome = if *method == self.method() {
-            self.execute(app, &request, &mut trace).await
-        } else if *method == Method::HEAD && self.method() == Method::GET {
-            // The GET's headers without its body (RFC 9110 §9.3.2).
-            self.execute(app, &request, &mut trace)
-                .await
-                .map(Reply::head)
-        } else if *method == Method::OPTIONS {
-            Ok(Reply::Options(self.allowed_methods()))
-        } else {
-            Err(ApiError::MethodNotAllowed(self.allowed_methods()))
+        let mut trace = Trace {
+            cold: !SERVED.swap(true, Ordering::Relaxed),
+            // The path's, as sent (a 403's differs from the token's); bounded,
+            // since it is client input.
+            user_id: request
+                .path_parameters_ref()
+                .and_then(|p| p.first("user_id"))
+                .map(|id| id.chars().take(128).collect()),
+            ..Trace::default()
         };
+        let method = request.method();
+        let (outcome, database) = crate::db::timed(async {
+            if *method == self.method() {
+                self.execute(app, &request, &mut trace).await
+            } else if *method == Method::HEAD && self.method() == Method::GET {
+                // The GET's headers without its body (RFC 9110 §9.3.2).
+                self.execute(app, &request, &mut trace)
+                    .await
+                    .map(Reply::head)
+            } else if *method == Method::OPTIONS {
+                Ok(Reply::Options(self.allowed_methods()))
+            } else {
+                Err(ApiError::MethodNotAllowed(self.allowed_methods()))
+            }
+        })
+        .await;
+        trace.database = database;
         let response = match outcome {
             Ok(reply) => reply.into_response(),
             Err(error) => {
+                trace.problem = Some(error.kind());
                 trace.error = Some(error.to_string());
                 problem(&error)
             }
         };
+        crate::metrics::RequestMetrics {
+            function: self.name(),
+            database: trace.database,
+            cold: trace.cold,
+            problem: trace.problem,
+        }
+        .emit();
         trace.log(self, &request, &response, started);
         response
     }
@@ -130,7 +156,6 @@ impl Endpoint {
         trace: &mut Trace,
     ) -> Result<Reply, ApiError> {
         let principal = app.auth.authenticate(request.headers()).await?;
-        trace.user_id = Some(principal.user_id.clone());
         let path = PathParams::of(request)?;
         if path.user_id != principal.user_id {
             return Err(ApiError::Forbidden);
@@ -219,10 +244,21 @@ impl Endpoint {
 struct Trace {
     user_id: Option<String>,
     task_id: Option<i64>,
+    problem: Option<&'static str>,
     error: Option<String>,
+    database: Duration,
+    cold: bool,
+}
+
+/// Milliseconds with microsecond precision: plenty, and short in the line.
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1e6).round() / 1e3
 }
 
 impl Trace {
+    /// The request's one log line: ids that join it to API Gateway's access
+    /// log, what was asked and answered, and where the time went. Never the
+    /// token, a body or anything of the connection string.
     fn log(
         self,
         endpoint: Endpoint,
@@ -234,19 +270,29 @@ impl Trace {
             .lambda_context_ref()
             .map(|context| context.request_id.as_str())
             .unwrap_or("-");
+        let api_request_id = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context.request_id.as_deref(),
+            _ => None,
+        };
+        let route = format!("{} {}", request.method(), endpoint.route());
         let status = response.status().as_u16();
-        // Microsecond precision is plenty and keeps the line short.
-        let duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        let duration_ms = millis(started.elapsed());
+        let database_ms = millis(self.database);
         let user_id = self.user_id.as_deref();
+        let problem = self.problem;
         let error = self.error.as_deref();
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
                     request_id,
+                    api_request_id,
                     function = endpoint.name(),
-                    method = request.method().as_str(),
+                    route = route.as_str(),
                     status,
+                    problem,
                     duration_ms,
+                    database_ms,
+                    cold = self.cold,
                     user_id,
                     task_id = self.task_id,
                     error,

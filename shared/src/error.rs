@@ -101,6 +101,27 @@ impl ApiError {
         }
     }
 
+    /// A stable name for logs and metrics: what went wrong, in one word.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "bad_request",
+            Self::Unauthorized(_) => "auth_refused",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedContentEncoding(_) => "unsupported_encoding",
+            Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            // A timeout says the database is slow or stuck, not gone.
+            Self::Unavailable(reason) if reason.contains("timed out") => "database_timeout",
+            Self::Unavailable(_) => "database_unavailable",
+            Self::KeysUnavailable(_) => "keys_unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
     /// The `detail` member shown to the client: server-side reasons stay in the logs.
     pub fn public_detail(&self) -> String {
         match self {

@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod metrics;
 pub mod runtime;
 pub mod secrets;
 pub mod tasks;

@@ -13,6 +13,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// Initialises logging and state, connects to the database, then serves
 /// `endpoint` until the runtime shuts the instance down.
 pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
+    let started = std::time::Instant::now();
     init_logging();
     let app = match Config::load()
         .await
@@ -30,6 +31,7 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
         }
     };
     app.warm_up().await;
+    crate::metrics::init_took(started.elapsed());
     // Lives as long as the instance; leaking it lets every invocation borrow it.
     let app: &'static App = Box::leak(Box::new(app));
     tokio::spawn(shut_down_on_sigterm(app));
@@ -89,7 +91,10 @@ pub fn init_logging() {
     let filter: Targets = settings
         .filter
         .parse()
-        .unwrap_or_else(|_| Targets::new().with_default(Level::INFO));
+        .unwrap_or_else(|_| Targets::new().with_default(Level::INFO))
+        // At TRACE the runtime logs every raw event: the token, the body.
+        // Nothing else there is worth that, at any level a deployer picks.
+        .with_target("lambda_runtime::layers::api_response", Level::DEBUG);
     let builder = tracing_subscriber::fmt()
         .with_target(false)
         .with_ansi(false)

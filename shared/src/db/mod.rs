@@ -24,6 +24,22 @@ use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row};
 
+tokio::task_local! {
+    /// Time spent on the database by the invocation running in this task.
+    static DATABASE_TIME: std::cell::Cell<Duration>;
+}
+
+/// Runs `work` and returns how long its statements (connecting included)
+/// took: per invocation, even when invocations interleave on one connection.
+pub async fn timed<F: std::future::Future>(work: F) -> (F::Output, Duration) {
+    DATABASE_TIME
+        .scope(std::cell::Cell::new(Duration::ZERO), async {
+            let output = work.await;
+            (output, DATABASE_TIME.with(std::cell::Cell::get))
+        })
+        .await
+}
+
 /// One statement parameter with its type, as `query_typed` wants it: the
 /// statement then goes out as one unnamed Parse/Bind/Execute/Sync, a single
 /// round trip that also works behind PgBouncer in transaction mode.
@@ -183,6 +199,13 @@ impl Database {
     }
 
     async fn run(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, Failure> {
+        let started = std::time::Instant::now();
+        let result = self.run_untimed(sql, params).await;
+        let _ = DATABASE_TIME.try_with(|total| total.set(total.get() + started.elapsed()));
+        result
+    }
+
+    async fn run_untimed(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, Failure> {
         let connection = self.connection().await.map_err(Failure::Other)?;
         connection.in_flight.fetch_add(1, Ordering::AcqRel);
         let result = tokio::time::timeout(

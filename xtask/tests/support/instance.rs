@@ -28,6 +28,25 @@ impl Instance {
         concurrency: usize,
         env: &[(&str, &str)],
     ) -> Self {
+        Self::start_logging_to(endpoint, database_url, concurrency, env, None).await
+    }
+
+    /// As [`Instance::start`], with everything the process writes (stdout
+    /// and stderr) going to `log`.
+    pub async fn start_logging_to(
+        endpoint: Endpoint,
+        database_url: &str,
+        concurrency: usize,
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> Self {
+        let (stdout, stderr) = match log {
+            Some(path) => {
+                let file = std::fs::File::create(path).unwrap();
+                (Stdio::from(file.try_clone().unwrap()), Stdio::from(file))
+            }
+            None => (Stdio::null(), Stdio::inherit()),
+        };
         let api = RuntimeApi::start().await.unwrap();
         let binary = xtask::project_root().join(format!("target/debug/{}", endpoint.name()));
         let child = tokio::process::Command::new(&binary)
@@ -40,8 +59,8 @@ impl Instance {
             .env("DATABASE_URL", database_url)
             .env("BETTER_AUTH_SECRET", SECRET)
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(stdout)
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));

@@ -1,0 +1,146 @@
+//! CloudWatch metrics without an API call: one Embedded Metric Format line
+//! per request on stdout, which CloudWatch Logs turns into metrics. The
+//! namespace is `METRICS_NAMESPACE` (template parameter `MetricsNamespace`);
+//! empty turns metrics off.
+//!
+//! Per request: `DatabaseMs` by function. On an instance's first request:
+//! `ColdStart` (1) and `InitMs`. On the failures operators act on: `Errors`
+//! (1) by function and problem. Only these problems, so the number of
+//! metrics (each billed monthly) stays small.
+
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The failures worth a metric and an alarm.
+pub const ALARMED_PROBLEMS: [&str; 5] = [
+    "database_unavailable",
+    "database_timeout",
+    "auth_refused",
+    "keys_unavailable",
+    "internal",
+];
+
+static NAMESPACE: OnceLock<Option<String>> = OnceLock::new();
+static INIT: OnceLock<Duration> = OnceLock::new();
+
+fn namespace() -> Option<&'static str> {
+    NAMESPACE
+        .get_or_init(|| {
+            let name = std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "TaskApi".into());
+            Some(name.trim().to_owned()).filter(|n| !n.is_empty())
+        })
+        .as_deref()
+}
+
+/// Records how long init took (process start to ready), for the cold
+/// start's metric line.
+pub fn init_took(duration: Duration) {
+    let _ = INIT.set(duration);
+}
+
+/// What one request contributes.
+pub struct RequestMetrics<'a> {
+    pub function: &'a str,
+    pub database: Duration,
+    pub cold: bool,
+    pub problem: Option<&'a str>,
+}
+
+impl RequestMetrics<'_> {
+    /// Writes the request's EMF line, unless metrics are off.
+    pub fn emit(&self) {
+        let Some(namespace) = namespace() else {
+            return;
+        };
+        let line = self.line(namespace, SystemTime::now());
+        // One write per line (stdout is line-buffered), so lines of
+        // concurrent invocations never interleave.
+        println!("{line}");
+    }
+
+    fn line(&self, namespace: &str, now: SystemTime) -> Value {
+        let millis = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+        let mut fields = Map::new();
+        fields.insert("Function".into(), json!(self.function));
+        fields.insert("DatabaseMs".into(), json!(millis(self.database)));
+        let mut directives = vec![json!({
+            "Namespace": namespace,
+            "Dimensions": [["Function"]],
+            "Metrics": [{"Name": "DatabaseMs", "Unit": "Milliseconds"}],
+        })];
+        if self.cold {
+            fields.insert("ColdStart".into(), json!(1));
+            let mut metrics = vec![json!({"Name": "ColdStart", "Unit": "Count"})];
+            if let Some(init) = INIT.get() {
+                fields.insert("InitMs".into(), json!(millis(*init)));
+                metrics.push(json!({"Name": "InitMs", "Unit": "Milliseconds"}));
+            }
+            directives.push(json!({
+                "Namespace": namespace,
+                "Dimensions": [["Function"]],
+                "Metrics": metrics,
+            }));
+        }
+        if let Some(problem) = self.problem.filter(|p| ALARMED_PROBLEMS.contains(p)) {
+            fields.insert("Problem".into(), json!(problem));
+            fields.insert("Errors".into(), json!(1));
+            directives.push(json!({
+                "Namespace": namespace,
+                "Dimensions": [["Function", "Problem"]],
+                "Metrics": [{"Name": "Errors", "Unit": "Count"}],
+            }));
+        }
+        let timestamp = now
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        fields.insert(
+            "_aws".into(),
+            json!({"Timestamp": timestamp, "CloudWatchMetrics": directives}),
+        );
+        Value::Object(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_request_reports_database_time_only() {
+        let line = RequestMetrics {
+            function: "get-task",
+            database: Duration::from_micros(1234),
+            cold: false,
+            problem: Some("not_found"),
+        }
+        .line("TaskApi", UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        assert_eq!(line["DatabaseMs"], 1.234);
+        assert_eq!(line["_aws"]["Timestamp"], 1_800_000_000_000u64);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(),
+            1
+        );
+        // A 404 is the client's business: no error metric.
+        assert!(line.get("Errors").is_none());
+    }
+
+    #[test]
+    fn an_outage_counts_by_problem() {
+        let line = RequestMetrics {
+            function: "list-tasks",
+            database: Duration::ZERO,
+            cold: true,
+            problem: Some("database_unavailable"),
+        }
+        .line("TaskApi", UNIX_EPOCH);
+        assert_eq!(line["Problem"], "database_unavailable");
+        assert_eq!(line["Errors"], 1);
+        assert_eq!(line["ColdStart"], 1);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(),
+            3
+        );
+    }
+}
