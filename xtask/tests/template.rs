@@ -208,6 +208,10 @@ fn sam_validates_the_template_in_each_mode() {
         &with_default(&text, "FunctionConcurrencyLimit", ""),
         "no-reserved-concurrency",
     );
+    sam_validates(
+        &with_default(&text, "AlarmEmail", "ops@example.com"),
+        "alarm-email",
+    );
 }
 
 #[test]
@@ -220,4 +224,105 @@ fn a_template_sam_cannot_transform_is_caught() {
     );
     let result = std::panic::catch_unwind(|| sam_validates(&text, "broken"));
     assert!(result.is_err(), "sam validate accepted a broken template");
+}
+
+fn resource<'a>(template: &'a Yaml, name: &str) -> &'a Yaml {
+    let resource = &template["Resources"][name];
+    assert!(!resource.is_null(), "template.yaml lacks {name}");
+    resource
+}
+
+fn text(value: &Yaml) -> String {
+    serde_yaml::to_string(value).unwrap()
+}
+
+#[test]
+fn every_function_has_its_log_group_and_alarms() {
+    let template = template();
+    for endpoint in shared::Endpoint::ALL {
+        let name = endpoint.name();
+        // ListTasks, GetTask, ...: the logical-id stem of this endpoint.
+        let stem: String = name
+            .split('-')
+            .map(|part| part[..1].to_uppercase() + &part[1..])
+            .collect();
+        let log_group = resource(&template, &format!("{stem}LogGroup"));
+        assert!(is_ref(
+            &log_group["Properties"]["RetentionInDays"],
+            "LogRetentionInDays"
+        ));
+        for function in [format!("{stem}Function"), format!("{stem}ManagedFunction")] {
+            let logging = &resource(&template, &function)["Properties"]["LoggingConfig"];
+            assert!(
+                is_ref(&logging["LogGroup"], &format!("{stem}LogGroup")),
+                "{function} logs elsewhere"
+            );
+        }
+        for (alarm, metric) in [
+            ("ErrorsAlarm", "Errors"),
+            ("ThrottlesAlarm", "Throttles"),
+            ("DurationAlarm", "Duration"),
+        ] {
+            let alarm = resource(&template, &format!("{stem}{alarm}"));
+            let properties = &alarm["Properties"];
+            assert_eq!(properties["MetricName"], metric);
+            assert_eq!(properties["Namespace"], "AWS/Lambda");
+            // Whichever of the twins is deployed.
+            let dimension = text(&properties["Dimensions"]);
+            assert!(
+                dimension.contains(&format!("-{name}-managed"))
+                    && dimension.contains(&format!("-{name}\n")),
+                "{stem}{metric}: {dimension}"
+            );
+            assert!(text(&properties["AlarmActions"]).contains("AlarmTopic"));
+        }
+        // Near the 10 s timeout, not at it.
+        let duration = &resource(&template, &format!("{stem}DurationAlarm"))["Properties"];
+        assert_eq!(duration["ExtendedStatistic"], "p99");
+        assert_eq!(duration["Threshold"], 8000);
+    }
+    let database = text(&resource(&template, "DatabaseUnavailableAlarm")["Properties"]);
+    for endpoint in shared::Endpoint::ALL {
+        assert!(
+            database.contains(&format!("Value: {}\n", endpoint.name())),
+            "the database alarm misses {}",
+            endpoint.name()
+        );
+    }
+    assert!(database.contains("database_unavailable"));
+    let api = text(&resource(&template, "ApiServerErrorsAlarm")["Properties"]);
+    assert!(api.contains("AWS/ApiGateway") && api.contains("5xx") && api.contains("ApiId"));
+}
+
+#[test]
+fn operations_are_switched_by_parameters() {
+    let template = template();
+    let default = |name: &str| template["Parameters"][name]["Default"].clone();
+    assert_eq!(default("LogRetentionInDays"), 30);
+    assert_eq!(default("Tracing"), "PassThrough");
+    assert_eq!(default("AlarmEmail"), "");
+    assert_eq!(default("MetricsNamespace"), "TaskApi");
+    let globals = &template["Globals"]["Function"];
+    assert!(is_ref(&globals["Tracing"], "Tracing"));
+    assert!(is_ref(
+        &globals["Environment"]["Variables"]["METRICS_NAMESPACE"],
+        "MetricsNamespace"
+    ));
+    for api in ["TaskApi", "TaskApiManaged"] {
+        let access = &resource(&template, api)["Properties"]["AccessLogSettings"];
+        let format = access["Format"].as_str().unwrap();
+        for field in [
+            "$context.requestId",
+            "$context.routeKey",
+            "$context.status",
+            "$context.responseLatency",
+            "$context.integrationLatency",
+            "$context.integrationErrorMessage",
+        ] {
+            assert!(format.contains(field), "{api}'s access log lacks {field}");
+        }
+        serde_json::from_str::<serde_json::Value>(format).expect("the access log format is JSON");
+    }
+    let topic = resource(&template, "AlarmTopic");
+    assert_eq!(topic["Condition"], "NotifyByEmail");
 }
