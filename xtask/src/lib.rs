@@ -17,6 +17,7 @@ pub mod package;
 pub mod pgbouncer;
 pub mod postgres;
 pub mod runtime_api;
+pub mod smoke;
 pub mod stats;
 pub mod suite;
 pub mod token;

@@ -17,6 +17,10 @@ cargo xtask <command>
                        invocations on debug builds, nothing written; part of `test`)
   package              release arm64 zips of the six functions (as `sam build` makes them), with sizes
   token --user ID      print a dev token for ID (signed with BETTER_AUTH_SECRET or the dev secret)
+  smoke --url URL      every route of a deployed stage (or the dev server) on a task of its own,
+                       a CORS preflight, no token, another user; then cleans up. Token from
+                       --token (with --user), or minted from --secret / BETTER_AUTH_SECRET
+                       for --user (default smoke-test-user); --origin for the preflight
 ";
 
 fn main() {
@@ -29,6 +33,7 @@ fn main() {
         Some("load") => xtask::load::command(&args[1..]),
         Some("bench") => xtask::bench::command::run(args.get(1).is_some_and(|a| a == "--smoke")),
         Some("token") => xtask::token::command(&args[1..]),
+        Some("smoke") => xtask::smoke::command(&args[1..]),
         Some("help") | Some("--help") | None => {
             print!("{HELP}");
             Ok(())
