@@ -129,7 +129,9 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
              (init = process start until the first poll for work, database connection included). \
              The delayed column adds {} ms to each direction of the database link; one round \
              trip through it measured {:.3} ms. Zip sizes are the arm64 builds `sam build` deploys. \
-             naive-get-task opens a connection per request and prepares its statement each time.\n\n{table}\n\
+             naive-get-task opens a connection per request and prepares its statement each time. \
+             \"get-task, no metric line\" is get-task with `METRICS_NAMESPACE` empty, measured right after it: \
+             the cost of the Embedded Metric Format line every request writes.\n\n{table}\n\
              ## The cold path\n\n\
              Fresh instances of each release binary (median of {}), each from spawn to the answer of its \
              first invocation, which is queued before the spawn as on Lambda. The database is PostgreSQL 15 \

@@ -98,6 +98,7 @@ pub(super) async fn run(
                 warm,
                 &mut event,
                 Some(&quota),
+                &[],
             )
             .await
             .with_context(|| format!("{name} at {memory_mb} MB"))?;
