@@ -75,6 +75,9 @@ const FUNCTIONS: [&str; 6] = [
     "delete-task",
 ];
 
+/// Extra environment variables of a measured process.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 /// get-task with `METRICS_NAMESPACE` empty: no EMF line per request.
 pub const NO_METRICS_ROW: &str = "get-task, no metric line";
 
@@ -111,7 +114,7 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
     let mut doomed = seed.doomed.iter().copied();
     // (row, binary, extra environment). get-task runs twice in a row, with
     // and without its metric line, so the line's cost is read within one run.
-    let mut rows: Vec<(&str, &str, &[(&str, &str)])> = Vec::new();
+    let mut rows: Vec<(&str, &str, Env)> = Vec::new();
     for name in FUNCTIONS {
         rows.push((name, name, &[]));
         if name == "get-task" {
