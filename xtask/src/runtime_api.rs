@@ -8,7 +8,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 
 /// What the function answered, and when (measured at this end of the wire).
@@ -17,6 +17,18 @@ pub struct Outcome {
     pub body: Bytes,
     pub sent_at: Instant,
     pub answered_at: Instant,
+}
+
+impl Outcome {
+    /// The handler answered (not `/error`) with an API Gateway response
+    /// whose `statusCode` is 2xx.
+    pub fn succeeded(&self) -> bool {
+        let status = serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|response| response["statusCode"].as_u64())
+            .unwrap_or(0);
+        self.ok && (200..300).contains(&status)
+    }
 }
 
 #[derive(Default)]
@@ -57,6 +69,45 @@ impl RuntimeApi {
 
     pub fn init_error(&self) -> Option<String> {
         self.state.lock().unwrap().init_error.clone()
+    }
+
+    /// Waits (up to `limit`) for the function's first poll, i.e. the end of
+    /// its init; fails naming the init error it reported, if any.
+    pub async fn first_poll_within(&self, limit: Duration) -> anyhow::Result<Instant> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(at) = self.first_poll() {
+                return Ok(at);
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "no poll for work within {limit:?} (init error: {:?})",
+                    self.init_error()
+                );
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+
+    /// `command` as Lambda starts a function under this API: nothing of this
+    /// process's environment, the runtime variables of `function` with
+    /// `memory_mb`, output discarded, killed with the command's handle.
+    pub fn lambda_command(
+        &self,
+        mut command: tokio::process::Command,
+        function: &str,
+        memory_mb: u64,
+    ) -> tokio::process::Command {
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &self.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        command
     }
 
     /// Queues one event and waits for the function's answer.

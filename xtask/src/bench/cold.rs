@@ -20,7 +20,6 @@ use crate::runtime_api::RuntimeApi;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
 use serde::Serialize;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -217,9 +216,7 @@ pub(super) async fn cold_start(
         .first_poll()
         .map(|at| at - spawned)
         .context("no poll for work")?;
-    let response: Value = serde_json::from_slice(&outcome.body).unwrap_or(Value::Null);
-    let status = response["statusCode"].as_u64().unwrap_or(0);
-    if !outcome.ok || !(200..300).contains(&status) {
+    if !outcome.succeeded() {
         bail!(
             "first invocation failed (init error: {:?}): {}",
             api.init_error(),

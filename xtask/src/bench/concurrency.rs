@@ -146,11 +146,7 @@ impl Spec<'_> {
                 // Two unmeasured calls each: the first ones wake the instance's workers.
                 while Instant::now() < deadline || i < 2 {
                     let outcome = api.invoke(format!("c{client}-{i}"), event.clone()).await?;
-                    let status = serde_json::from_slice::<serde_json::Value>(&outcome.body)
-                        .ok()
-                        .and_then(|v| v["statusCode"].as_u64())
-                        .unwrap_or(0);
-                    if !outcome.ok || !(200..300).contains(&status) {
+                    if !outcome.succeeded() {
                         bail!(
                             "invocation failed: {}",
                             String::from_utf8_lossy(&outcome.body)

@@ -16,7 +16,6 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "benchmark-secret-0123456789abcdef";
@@ -248,24 +247,15 @@ fn function_command(
     database_url: &str,
     quota: Option<&quota::CpuQuota>,
 ) -> tokio::process::Command {
-    let mut command = match quota {
+    let command = match quota {
         None => tokio::process::Command::new(binary),
         Some(quota) => quota.command(binary),
     };
+    let memory_mb = quota.map_or(128, |q| q.memory_mb);
+    let mut command = api.lambda_command(command, "bench", memory_mb);
     command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env(
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            quota.map_or(128, |q| q.memory_mb).to_string(),
-        )
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("DATABASE_URL", database_url)
-        .env("BETTER_AUTH_SECRET", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+        .env("BETTER_AUTH_SECRET", SECRET);
     command
 }
 
@@ -283,18 +273,7 @@ async fn measure(
         .envs(env.iter().copied())
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
-    let init = loop {
-        if let Some(at) = api.first_poll() {
-            break at - spawned;
-        }
-        if spawned.elapsed() > Duration::from_secs(10) {
-            bail!(
-                "no poll for work within 10 s (init error: {:?})",
-                api.init_error()
-            );
-        }
-        tokio::time::sleep(Duration::from_micros(200)).await;
-    };
+    let init = api.first_poll_within(Duration::from_secs(10)).await? - spawned;
     let mut durations = Vec::with_capacity(n);
     // The function's own backend; none for the naive variant, which opens a
     // new one per request.
@@ -305,9 +284,7 @@ async fn measure(
             cpu_before = cpu_snapshot(child.id(), backend);
         }
         let outcome = api.invoke(format!("req-{i}"), event(i)).await?;
-        let response: Value = serde_json::from_slice(&outcome.body).unwrap_or(Value::Null);
-        let status = response["statusCode"].as_u64().unwrap_or(0);
-        if !outcome.ok || !(200..300).contains(&status) {
+        if !outcome.succeeded() {
             bail!(
                 "invocation {i} failed: {}",
                 String::from_utf8_lossy(&outcome.body)

@@ -9,7 +9,7 @@ use serde_json::Value;
 use shared::Endpoint;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use xtask::runtime_api::RuntimeApi;
 
 pub struct Instance {
@@ -49,31 +49,20 @@ impl Instance {
         };
         let api = RuntimeApi::start().await.unwrap();
         let binary = xtask::project_root().join(format!("target/debug/{}", endpoint.name()));
-        let child = tokio::process::Command::new(&binary)
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", endpoint.name())
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        let mut command =
+            api.lambda_command(tokio::process::Command::new(&binary), endpoint.name(), 2048);
+        let child = command
             .env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string())
             .env("DATABASE_URL", database_url)
             .env("BETTER_AUTH_SECRET", SECRET)
             .envs(env.iter().copied())
             .stdout(stdout)
             .stderr(stderr)
-            .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
-        let started = Instant::now();
-        while api.first_poll().is_none() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{} did not poll for work (init error: {:?})",
-                endpoint.name(),
-                api.init_error()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        api.first_poll_within(Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", endpoint.name()));
         Self {
             endpoint,
             api,
