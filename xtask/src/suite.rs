@@ -113,25 +113,13 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     direct.and(pooled)
 }
 
-/// `sam validate` (SAM's own transform) and `sam validate --lint` (cfn-lint)
-/// on template.yaml, offline: a fixed region, telemetry off, no credentials
-/// needed. Both, because each misses what the other catches (a property SAM
-/// cannot transform passes cfn-lint). xtask/tests/template.rs validates the
-/// other deployment modes.
+/// `sam validate` and `sam validate --lint` on template.yaml: both, because
+/// each misses what the other catches (a property SAM cannot transform
+/// passes cfn-lint). xtask/tests/template.rs validates the other deployment
+/// modes.
 fn sam_validate(root: &Path) -> anyhow::Result<()> {
-    let bin = tools::venv_tool(root, "sam", &[tools::SAM_CLI])?;
     for lint in [false, true] {
-        tools::run(
-            Command::new(bin.join("sam"))
-                .current_dir(root)
-                .arg("validate")
-                .args(lint.then_some("--lint"))
-                .args(["--template-file", "template.yaml"])
-                .env("SAM_CLI_TELEMETRY", "0")
-                .env("AWS_DEFAULT_REGION", "us-east-1")
-                .env("AWS_REGION", "us-east-1"),
-        )
-        .context("sam validate found problems in template.yaml")?;
+        tools::sam_validate(root, &root.join("template.yaml"), lint)?;
     }
     Ok(())
 }

@@ -140,3 +140,31 @@ pub fn apt_install(packages: &[&str], binaries: &[&str]) -> anyhow::Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
     .with_context(|| format!("apt-get install {names} (needs root)"))
 }
+
+/// `sam validate` (SAM's own transform) or, with `lint`, `sam validate
+/// --lint` (cfn-lint) on `template`, offline: a fixed region, telemetry off,
+/// no credentials needed. Fails with what sam printed.
+pub fn sam_validate(root: &Path, template: &Path, lint: bool) -> anyhow::Result<()> {
+    let bin = venv_tool(root, "sam", &[SAM_CLI])?;
+    let output = Command::new(bin.join("sam"))
+        .current_dir(root)
+        .arg("validate")
+        .args(lint.then_some("--lint"))
+        .arg("--template-file")
+        .arg(template)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .context("starting sam")?;
+    if !output.status.success() {
+        bail!(
+            "sam validate{} rejected {}:\n{}{}",
+            if lint { " --lint" } else { "" },
+            template.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}

@@ -4,8 +4,6 @@
 //! transform) and `sam validate --lint` (cfn-lint).
 
 use serde_yaml::{Mapping, Value as Yaml};
-use std::path::Path;
-use std::process::Command;
 
 fn template_text() -> String {
     std::fs::read_to_string(xtask::project_root().join("template.yaml")).unwrap()
@@ -147,23 +145,9 @@ fn sam_validates(text: &str, label: &str) {
     let file = dir.join(format!("{label}.yaml"));
     std::fs::write(&file, text).unwrap();
     for lint in [false, true] {
-        let output = Command::new(&sam)
-            .current_dir(&root)
-            .arg("validate")
-            .args(lint.then_some("--lint"))
-            .arg("--template-file")
-            .arg(Path::new(&file))
-            .env("SAM_CLI_TELEMETRY", "0")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_REGION", "us-east-1")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{label} (lint: {lint}):\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        if let Err(error) = xtask::tools::sam_validate(&root, &file, lint) {
+            panic!("{label} (lint: {lint}): {error:#}");
+        }
     }
 }
 
