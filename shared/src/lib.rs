@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod metrics;
+pub mod outbound;
 pub mod runtime;
 pub mod secrets;
 pub mod tasks;

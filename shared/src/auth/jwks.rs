@@ -5,11 +5,9 @@
 //! init and again when a token names a key id we do not know, at most once a
 //! minute, so a flood of made-up `kid`s cannot turn us into a traffic source.
 
-use http_body_util::{BodyExt, Empty, Limited};
+use crate::outbound::{self, HttpsClient};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_tls::HttpsConnector;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
 };
@@ -98,7 +96,7 @@ pub struct Jwks {
 
 struct Remote {
     url: String,
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: HttpsClient,
     state: Mutex<RemoteState>,
 }
 
@@ -121,7 +119,7 @@ impl Jwks {
             .map_err(|e| format!("JWT_JWKS is {e}"))?;
         let remote = url.map(|url| Remote {
             url: url.to_owned(),
-            client: Client::builder(TokioExecutor::new()).build(HttpsConnector::new()),
+            client: outbound::client(),
             state: Mutex::new(RemoteState::default()),
         });
         Ok((inline.is_some() || remote.is_some()).then_some(Self { inline, remote }))
@@ -184,16 +182,13 @@ impl Remote {
     }
 
     async fn fetch(&self) -> Result<KeyTable, String> {
-        let uri: hyper::Uri = self.url.parse().map_err(|e| format!("bad URL: {e}"))?;
-        let response = self.client.get(uri).await.map_err(|e| format!("{e:?}"))?;
-        if !response.status().is_success() {
-            return Err(format!("HTTP {}", response.status()));
+        let request = hyper::Request::get(self.url.as_str())
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| format!("bad URL: {e}"))?;
+        let (status, body) = outbound::send(&self.client, request, MAX_JWKS_BYTES).await?;
+        if !status.is_success() {
+            return Err(format!("HTTP {status}"));
         }
-        let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
-            .collect()
-            .await
-            .map_err(|e| format!("reading the body: {e}"))?
-            .to_bytes();
         KeyTable::parse(&String::from_utf8_lossy(&body))
     }
 }

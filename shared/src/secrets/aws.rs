@@ -3,11 +3,9 @@
 //! credentials endpoint), a SigV4-signed JSON POST over HTTPS.
 
 use super::sigv4::{self, Credentials};
-use http_body_util::{BodyExt, Full, Limited};
+use crate::outbound::{self, HttpsClient};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_tls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,8 +22,7 @@ pub async fn get_secret_string(arn: &str) -> Result<String, String> {
 type Lookup<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
 
 async fn fetch(arn: &str, env: Lookup<'_>) -> Result<String, String> {
-    let client: Client<_, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(HttpsConnector::new());
+    let client = outbound::client();
     let credentials = credentials(&client, env).await?;
     let (partition, region) = partition_and_region(arn, env)?;
     let endpoint = env("AWS_ENDPOINT_URL_SECRETS_MANAGER")
@@ -78,7 +75,7 @@ async fn fetch(arn: &str, env: Lookup<'_>) -> Result<String, String> {
     let request = request
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| e.to_string())?;
-    let (status, body) = send(&client, request).await?;
+    let (status, body) = outbound::send(&client, request, MAX_RESPONSE_BYTES).await?;
     let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if !status.is_success() {
         // `__type` may carry a namespace: "...#ResourceNotFoundException".
@@ -96,36 +93,10 @@ async fn fetch(arn: &str, env: Lookup<'_>) -> Result<String, String> {
         .ok_or_else(|| "the secret has no string value".to_owned())
 }
 
-async fn send<C>(
-    client: &Client<C, Full<Bytes>>,
-    request: hyper::Request<Full<Bytes>>,
-) -> Result<(hyper::StatusCode, Bytes), String>
-where
-    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
-{
-    let response = client
-        .request(request)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let status = response.status();
-    let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-        .collect()
-        .await
-        .map_err(|e| format!("reading the answer: {e}"))?
-        .to_bytes();
-    Ok((status, body))
-}
-
 /// The function's role credentials: Lambda passes them as environment
 /// variables, or (long-lived execution environments) through a local
 /// credentials endpoint that rotates them.
-async fn credentials<C>(
-    client: &Client<C, Full<Bytes>>,
-    env: Lookup<'_>,
-) -> Result<Credentials, String>
-where
-    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
-{
+async fn credentials(client: &HttpsClient, env: Lookup<'_>) -> Result<Credentials, String> {
     if let Some(uri) = env("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
         let token = match env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
             Some(file) => Some(
@@ -143,7 +114,7 @@ where
         let request = request
             .body(Full::new(Bytes::new()))
             .map_err(|e| e.to_string())?;
-        let (status, body) = send(client, request)
+        let (status, body) = outbound::send(client, request, MAX_RESPONSE_BYTES)
             .await
             .map_err(|e| format!("credentials endpoint: {e}"))?;
         if !status.is_success() {

@@ -1,0 +1,37 @@
+//! The functions' own HTTPS requests (a remote JWKS, Secrets Manager): one
+//! client type (hyper + hyper-tls, so the same OpenSSL as the database), and
+//! answers read only up to a size limit, since they come from the network.
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper::{Request, StatusCode};
+use hyper_tls::HttpsConnector;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+
+pub type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A client for `https://` (and plain `http://`) URLs.
+pub fn client() -> HttpsClient {
+    Client::builder(TokioExecutor::new()).build(HttpsConnector::new())
+}
+
+/// Sends `request`; returns the status and the body, refused past `limit`
+/// bytes.
+pub async fn send(
+    client: &HttpsClient,
+    request: Request<Full<Bytes>>,
+    limit: usize,
+) -> Result<(StatusCode, Bytes), String> {
+    let response = client
+        .request(request)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = response.status();
+    let body = Limited::new(response.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|e| format!("reading the body: {e}"))?
+        .to_bytes();
+    Ok((status, body))
+}
