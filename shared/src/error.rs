@@ -59,6 +59,10 @@ pub enum ApiError {
     /// is logged, never sent: it can name hosts.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Connecting to the database or the statement exceeded its timeout;
+    /// answered as [`ApiError::Unavailable`], counted apart (slow, not gone).
+    #[error("database unavailable: {0}")]
+    DatabaseTimeout(String),
     /// The token's verification keys (a remote JWKS) could not be fetched:
     /// the server's problem, so 503 rather than 401.
     #[error("token keys unavailable: {0}")]
@@ -96,7 +100,9 @@ impl ApiError {
             Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) | Self::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DatabaseTimeout(_) | Self::KeysUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -114,9 +120,8 @@ impl ApiError {
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::PreconditionFailed => "precondition_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
-            // A timeout says the database is slow or stuck, not gone.
-            Self::Unavailable(reason) if reason.contains("timed out") => "database_timeout",
             Self::Unavailable(_) => "database_unavailable",
+            Self::DatabaseTimeout(_) => "database_timeout",
             Self::KeysUnavailable(_) => "keys_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -125,7 +130,7 @@ impl ApiError {
     /// The `detail` member shown to the client: server-side reasons stay in the logs.
     pub fn public_detail(&self) -> String {
         match self {
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::DatabaseTimeout(_) => {
                 "the database is temporarily unavailable; retry shortly".to_owned()
             }
             Self::KeysUnavailable(_) => {
@@ -162,6 +167,7 @@ mod tests {
             (ApiError::PreconditionFailed, 412),
             (ApiError::IdempotencyKeyReused, 422),
             (ApiError::Unavailable("connect refused".into()), 503),
+            (ApiError::DatabaseTimeout("statement timed out".into()), 503),
             (ApiError::KeysUnavailable("jwks down".into()), 503),
             (ApiError::Internal("bug".into()), 500),
         ];

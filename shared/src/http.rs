@@ -272,6 +272,7 @@ pub fn problem(error: &ApiError) -> Response<Body> {
             }
         }
         ApiError::Unavailable(_)
+        | ApiError::DatabaseTimeout(_)
         | ApiError::KeysUnavailable(_)
         | ApiError::IdempotencyKeyInFlight => {
             headers.insert(RETRY_AFTER, RETRY_AFTER_SECS.into());
@@ -364,6 +365,7 @@ mod tests {
             ApiError::PreconditionFailed,
             ApiError::IdempotencyKeyReused,
             ApiError::Unavailable("down".into()),
+            ApiError::DatabaseTimeout("slow".into()),
             ApiError::KeysUnavailable("down".into()),
             ApiError::Internal("bug".into()),
         ];

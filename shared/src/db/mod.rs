@@ -49,9 +49,13 @@ pub type Param<'a> = (&'a (dyn ToSql + Sync), Type);
 pub enum DbError {
     #[error("invalid DATABASE_URL: {0}")]
     Config(String),
-    /// Unreachable, timed out, or shutting down: worth retrying later.
+    /// Unreachable or shutting down: worth retrying later.
     #[error("{0}")]
     Unavailable(String),
+    /// Connecting or a statement took longer than its timeout: the server is
+    /// there but slow or stuck; also worth retrying later.
+    #[error("{0}")]
+    TimedOut(String),
     /// The server rejected the statement: a bug on our side.
     #[error("statement failed: {0}")]
     Statement(String),
@@ -61,6 +65,7 @@ impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
             DbError::Unavailable(reason) => ApiError::Unavailable(reason),
+            DbError::TimedOut(reason) => ApiError::DatabaseTimeout(reason),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -243,7 +248,7 @@ impl Database {
                 // would wait for it: cancelling it lets them run.
                 self.discard(&connection).await;
                 self.cancel(&connection).await;
-                Err(Failure::Other(DbError::Unavailable(format!(
+                Err(Failure::Other(DbError::TimedOut(format!(
                     "statement timed out after {:?}",
                     self.query_timeout
                 ))))
@@ -345,7 +350,7 @@ impl Database {
     async fn open(&self) -> Result<Connection, DbError> {
         match tokio::time::timeout(self.connect_timeout, self.connect()).await {
             Ok(result) => result,
-            Err(_) => Err(DbError::Unavailable(format!(
+            Err(_) => Err(DbError::TimedOut(format!(
                 "connect timed out after {:?}",
                 self.connect_timeout
             ))),
@@ -487,5 +492,17 @@ mod tests {
             query_timeout: Duration::from_secs(1),
         };
         assert!(matches!(Database::new(&config), Err(DbError::Config(_))));
+    }
+
+    #[test]
+    fn a_timeout_is_a_503_counted_apart_from_an_outage() {
+        let timed_out = ApiError::from(DbError::TimedOut("statement timed out".into()));
+        let gone = ApiError::from(DbError::Unavailable("connection refused".into()));
+        assert_eq!(timed_out.status(), gone.status());
+        assert_eq!(timed_out.public_detail(), gone.public_detail());
+        assert_eq!(
+            (timed_out.kind(), gone.kind()),
+            ("database_timeout", "database_unavailable")
+        );
     }
 }
