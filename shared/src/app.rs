@@ -3,10 +3,12 @@
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Database;
+use crate::metrics::Metrics;
 
 pub struct App {
     pub auth: Authenticator,
     pub db: Database,
+    pub metrics: Metrics,
 }
 
 impl App {
@@ -15,6 +17,7 @@ impl App {
         Ok(Self {
             auth: Authenticator::new(&config.auth)?,
             db: Database::new(&config.database).map_err(|e| e.to_string())?,
+            metrics: Metrics::new(config.metrics_namespace.clone()),
         })
     }
 

@@ -59,7 +59,12 @@ impl std::fmt::Debug for DatabaseConfig {
 pub struct Config {
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
+    /// `METRICS_NAMESPACE`: where the EMF metric lines go; unset means
+    /// [`DEFAULT_METRICS_NAMESPACE`], empty means no metric lines.
+    pub metrics_namespace: Option<String>,
 }
+
+pub const DEFAULT_METRICS_NAMESPACE: &str = "TaskApi";
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -109,7 +114,13 @@ impl Config {
             },
         };
 
+        // Empty is meaningful here (metrics off), unlike for the others.
+        let metrics_namespace = match lookup("METRICS_NAMESPACE") {
+            None => Some(DEFAULT_METRICS_NAMESPACE.to_owned()),
+            Some(name) => Some(name.trim().to_owned()).filter(|n| !n.is_empty()),
+        };
         Ok(Self {
+            metrics_namespace,
             database: DatabaseConfig {
                 url: required("DATABASE_URL")?,
                 connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT)?,
@@ -167,6 +178,21 @@ mod tests {
         };
         assert!(uses(&jwks("https://app.example.com/api/auth/jwks")));
         assert!(!uses(&jwks("http://127.0.0.1:3000/api/auth/jwks")));
+    }
+
+    #[test]
+    fn metrics_go_to_the_default_namespace_unless_set_or_emptied() {
+        let namespace = |value: Option<&str>| {
+            let mut vars = vec![
+                ("DATABASE_URL", "postgres://h/db"),
+                ("BETTER_AUTH_SECRET", "s"),
+            ];
+            vars.extend(value.map(|v| ("METRICS_NAMESPACE", v)));
+            config(&vars).unwrap().metrics_namespace
+        };
+        assert_eq!(namespace(None).as_deref(), Some(DEFAULT_METRICS_NAMESPACE));
+        assert_eq!(namespace(Some("Tasks/Prod")).as_deref(), Some("Tasks/Prod"));
+        assert_eq!(namespace(Some("")), None);
     }
 
     #[test]

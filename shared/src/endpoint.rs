@@ -5,6 +5,7 @@
 use crate::app::App;
 use crate::error::ApiError;
 use crate::http::{body_of, identity_coding, problem, query_pairs, PathParams, Reply};
+use crate::metrics::millis;
 use crate::tasks::input::parse_task_id;
 use crate::tasks::store::{self, Change, Creation};
 use crate::tasks::{
@@ -14,11 +15,7 @@ use crate::tasks::{
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// Set by the instance's first invocation: that one paid for the cold start.
-static SERVED: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -104,7 +101,7 @@ impl Endpoint {
     pub async fn respond(self, app: &App, request: Request) -> Response<Body> {
         let started = Instant::now();
         let mut trace = Trace {
-            cold: !SERVED.swap(true, Ordering::Relaxed),
+            cold: app.metrics.first_request(),
             // The path's, as sent (a 403's differs from the token's); bounded,
             // since it is client input.
             user_id: request
@@ -138,13 +135,12 @@ impl Endpoint {
                 problem(&error)
             }
         };
-        crate::metrics::RequestMetrics {
+        app.metrics.emit(&crate::metrics::RequestMetrics {
             function: self.name(),
             database: trace.database,
             cold: trace.cold,
             problem: trace.problem,
-        }
-        .emit();
+        });
         trace.log(self, &request, &response, started);
         response
     }
@@ -248,11 +244,6 @@ struct Trace {
     error: Option<String>,
     database: Duration,
     cold: bool,
-}
-
-/// Milliseconds with microsecond precision: plenty, and short in the line.
-fn millis(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 1e6).round() / 1e3
 }
 
 impl Trace {

@@ -1,7 +1,7 @@
 //! CloudWatch metrics without an API call: one Embedded Metric Format line
 //! per request on stdout, which CloudWatch Logs turns into metrics. The
-//! namespace is `METRICS_NAMESPACE` (template parameter `MetricsNamespace`);
-//! empty turns metrics off.
+//! namespace is `METRICS_NAMESPACE` (template parameter `MetricsNamespace`,
+//! read by `Config`); empty turns metrics off.
 //!
 //! Per request: `DatabaseMs` by function. On an instance's first request:
 //! `ColdStart` (1) and `InitMs`. On the failures operators act on: `Errors`
@@ -9,6 +9,7 @@
 //! metrics (each billed monthly) stays small.
 
 use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,22 +22,46 @@ pub const ALARMED_PROBLEMS: [&str; 5] = [
     "internal",
 ];
 
-static NAMESPACE: OnceLock<Option<String>> = OnceLock::new();
-static INIT: OnceLock<Duration> = OnceLock::new();
-
-fn namespace() -> Option<&'static str> {
-    NAMESPACE
-        .get_or_init(|| {
-            let name = std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "TaskApi".into());
-            Some(name.trim().to_owned()).filter(|n| !n.is_empty())
-        })
-        .as_deref()
+/// An instance's metrics: where they go, and what only its first request
+/// reports (that it was the cold start, and how long init took).
+pub struct Metrics {
+    namespace: Option<String>,
+    served: AtomicBool,
+    init: OnceLock<Duration>,
 }
 
-/// Records how long init took (process start to ready), for the cold
-/// start's metric line.
-pub fn init_took(duration: Duration) {
-    let _ = INIT.set(duration);
+impl Metrics {
+    /// `None`: no metric lines at all.
+    pub fn new(namespace: Option<String>) -> Self {
+        Self {
+            namespace,
+            served: AtomicBool::new(false),
+            init: OnceLock::new(),
+        }
+    }
+
+    /// Records how long init took (runtime start to ready).
+    pub fn init_took(&self, duration: Duration) {
+        let _ = self.init.set(duration);
+    }
+
+    /// True for the instance's first request only: the one that paid for
+    /// the cold start.
+    pub fn first_request(&self) -> bool {
+        !self.served.swap(true, Ordering::Relaxed)
+    }
+
+    /// Writes the request's EMF line, unless metrics are off.
+    pub fn emit(&self, request: &RequestMetrics<'_>) {
+        let Some(namespace) = self.namespace.as_deref() else {
+            return;
+        };
+        let init = self.init.get().copied();
+        let line = request.line(namespace, init, SystemTime::now());
+        // One write per line (stdout is line-buffered), so lines of
+        // concurrent invocations never interleave.
+        println!("{line}");
+    }
 }
 
 /// What one request contributes.
@@ -47,20 +72,14 @@ pub struct RequestMetrics<'a> {
     pub problem: Option<&'a str>,
 }
 
-impl RequestMetrics<'_> {
-    /// Writes the request's EMF line, unless metrics are off.
-    pub fn emit(&self) {
-        let Some(namespace) = namespace() else {
-            return;
-        };
-        let line = self.line(namespace, SystemTime::now());
-        // One write per line (stdout is line-buffered), so lines of
-        // concurrent invocations never interleave.
-        println!("{line}");
-    }
+/// Milliseconds with microsecond precision: plenty, and short in a line
+/// (the log line uses it too).
+pub(crate) fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1e6).round() / 1e3
+}
 
-    fn line(&self, namespace: &str, now: SystemTime) -> Value {
-        let millis = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+impl RequestMetrics<'_> {
+    fn line(&self, namespace: &str, init: Option<Duration>, now: SystemTime) -> Value {
         let mut fields = Map::new();
         fields.insert("Function".into(), json!(self.function));
         fields.insert("DatabaseMs".into(), json!(millis(self.database)));
@@ -72,8 +91,8 @@ impl RequestMetrics<'_> {
         if self.cold {
             fields.insert("ColdStart".into(), json!(1));
             let mut metrics = vec![json!({"Name": "ColdStart", "Unit": "Count"})];
-            if let Some(init) = INIT.get() {
-                fields.insert("InitMs".into(), json!(millis(*init)));
+            if let Some(init) = init {
+                fields.insert("InitMs".into(), json!(millis(init)));
                 metrics.push(json!({"Name": "InitMs", "Unit": "Milliseconds"}));
             }
             directives.push(json!({
@@ -115,7 +134,11 @@ mod tests {
             cold: false,
             problem: Some("not_found"),
         }
-        .line("TaskApi", UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        .line(
+            "TaskApi",
+            None,
+            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        );
         assert_eq!(line["DatabaseMs"], 1.234);
         assert_eq!(line["_aws"]["Timestamp"], 1_800_000_000_000u64);
         assert_eq!(
@@ -134,7 +157,7 @@ mod tests {
             cold: true,
             problem: Some("database_unavailable"),
         }
-        .line("TaskApi", UNIX_EPOCH);
+        .line("TaskApi", None, UNIX_EPOCH);
         assert_eq!(line["Problem"], "database_unavailable");
         assert_eq!(line["Errors"], 1);
         assert_eq!(line["ColdStart"], 1);

@@ -31,7 +31,7 @@ pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
         }
     };
     app.warm_up().await;
-    crate::metrics::init_took(started.elapsed());
+    app.metrics.init_took(started.elapsed());
     // Lives as long as the instance; leaking it lets every invocation borrow it.
     let app: &'static App = Box::leak(Box::new(app));
     tokio::spawn(shut_down_on_sigterm(app));

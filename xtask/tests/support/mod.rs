@@ -48,6 +48,7 @@ pub fn config_for(url: &str) -> Config {
             secret: Some(SECRET.to_owned()),
             ..AuthConfig::default()
         },
+        metrics_namespace: Some(shared::config::DEFAULT_METRICS_NAMESPACE.to_owned()),
     }
 }
 
