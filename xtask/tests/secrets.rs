@@ -57,15 +57,33 @@ impl LocalAws {
         body["ARN"].as_str().unwrap().to_owned()
     }
 
-    /// The variables an SDK client needs to talk to this server.
+    /// The variables a function needs to talk to this server.
     fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
             ("AWS_ACCESS_KEY_ID", "testing".into()),
             ("AWS_SECRET_ACCESS_KEY", "testing".into()),
             ("AWS_REGION", "us-east-1".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ]
+    }
+}
+
+impl LocalAws {
+    /// A secret holding the test database's URL and `auth_secret`, with this
+    /// process's environment set as a deployed function's would be (nextest
+    /// runs each test in its own process, so the environment is the test's).
+    fn export_database_secret(&self, auth_secret: &str) {
+        let arn = self.create_secret(
+            &support::unique("task-api"),
+            &json!({"DATABASE_URL": support::database_url(), "BETTER_AUTH_SECRET": auth_secret})
+                .to_string(),
+        );
+        for (name, value) in self.env() {
+            std::env::set_var(name, value);
+        }
+        std::env::set_var("DATABASE_SECRET_ARN", &arn);
+        std::env::set_var("DATABASE_URL", "");
+        std::env::set_var("BETTER_AUTH_SECRET", "");
     }
 }
 
@@ -79,18 +97,7 @@ impl Drop for LocalAws {
 #[tokio::test]
 async fn the_secret_supplies_the_database_url_and_auth_secret() {
     let aws = LocalAws::start();
-    let arn = aws.create_secret(
-        &support::unique("task-api"),
-        &json!({"DATABASE_URL": support::database_url(), "BETTER_AUTH_SECRET": "from-the-secret"})
-            .to_string(),
-    );
-    // nextest runs each test in its own process, so this environment is ours.
-    for (name, value) in aws.env() {
-        std::env::set_var(name, value);
-    }
-    std::env::set_var("DATABASE_SECRET_ARN", &arn);
-    std::env::set_var("DATABASE_URL", "");
-    std::env::set_var("BETTER_AUTH_SECRET", "");
+    aws.export_database_secret("from-the-secret");
 
     let config = shared::config::Config::load()
         .await
@@ -158,21 +165,12 @@ fn credentials_endpoint(token: &'static str) -> (String, std::thread::JoinHandle
 #[tokio::test]
 async fn credentials_come_from_the_container_endpoint_when_lambda_names_one() {
     let aws = LocalAws::start();
-    let arn = aws.create_secret(
-        &support::unique("task-api"),
-        &json!({"DATABASE_URL": support::database_url(), "BETTER_AUTH_SECRET": "via-endpoint"})
-            .to_string(),
-    );
+    aws.export_database_secret("via-endpoint");
     let (url, served) = credentials_endpoint("Bearer-token-123");
-    for (name, value) in aws.env() {
-        std::env::set_var(name, value);
-    }
     std::env::remove_var("AWS_ACCESS_KEY_ID");
     std::env::remove_var("AWS_SECRET_ACCESS_KEY");
     std::env::set_var("AWS_CONTAINER_CREDENTIALS_FULL_URI", &url);
     std::env::set_var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer-token-123");
-    std::env::set_var("DATABASE_SECRET_ARN", &arn);
-    std::env::set_var("DATABASE_URL", "");
 
     let config = shared::config::Config::load()
         .await
