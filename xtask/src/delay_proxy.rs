@@ -11,10 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-pub async fn start(upstream: u16, delay: Duration) -> anyhow::Result<u16> {
-    Ok(DelayProxy::start(upstream, delay)?.port)
-}
-
 /// A running proxy; it lives as long as the process.
 pub struct DelayProxy {
     pub port: u16,

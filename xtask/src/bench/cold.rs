@@ -12,7 +12,7 @@
 //! handshake, so that round trip is not counted (as the targets say).
 
 use super::{event_for, measure_round_trip, Seed, LINK_DELAY};
-use crate::delay_proxy;
+use crate::delay_proxy::DelayProxy;
 use crate::direct_tls::DirectTlsFront;
 use crate::jwks_server::JwksServer;
 use crate::postgres::Cluster;
@@ -151,11 +151,11 @@ pub(super) async fn links(
     variant: Variant,
     delay: Duration,
 ) -> anyhow::Result<Links> {
-    let through = |port: u16| async move {
+    let through = |port: u16| -> anyhow::Result<u16> {
         if delay.is_zero() {
-            Ok::<u16, anyhow::Error>(port)
+            Ok(port)
         } else {
-            delay_proxy::start(port, delay).await
+            Ok(DelayProxy::start(port, delay)?.port)
         }
     };
     let (port, options) = match variant {
@@ -172,11 +172,11 @@ pub(super) async fn links(
             ),
         ),
     };
-    let port = through(port).await?;
+    let port = through(port)?;
     let database_url = format!("postgres://bench:{PASSWORD}@localhost:{port}/tasks_cold?{options}");
     let jwks_url = match variant {
         Variant::DirectWithJwks => {
-            let port = through(server.jwks.port).await?;
+            let port = through(server.jwks.port)?;
             Some(format!("http://127.0.0.1:{port}/api/auth/jwks"))
         }
         _ => None,
@@ -279,7 +279,7 @@ pub(super) async fn run(
 
 /// One round trip through a delay proxy to the cold server (plain `SELECT 1`).
 pub async fn round_trip_ms(server: &ColdServer) -> anyhow::Result<f64> {
-    let port = delay_proxy::start(server.cluster.port(), LINK_DELAY).await?;
+    let port = DelayProxy::start(server.cluster.port(), LINK_DELAY)?.port;
     let url = server.plain_url().replace(
         &format!(":{}/", server.cluster.port()),
         &format!(":{port}/"),

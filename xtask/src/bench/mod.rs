@@ -9,7 +9,7 @@ pub mod command;
 pub mod concurrency;
 pub mod quota;
 
-use crate::delay_proxy;
+use crate::delay_proxy::DelayProxy;
 use crate::runtime_api::RuntimeApi;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
@@ -102,7 +102,7 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         plan.invocations + plan.delayed_invocations + 50,
     )
     .await?;
-    let delayed_port = delay_proxy::start(plan.upstream_port, LINK_DELAY).await?;
+    let delayed_port = DelayProxy::start(plan.upstream_port, LINK_DELAY)?.port;
     let delayed_url = plan.database_url.replace(
         &format!(":{}/", plan.upstream_port),
         &format!(":{delayed_port}/"),
