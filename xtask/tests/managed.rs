@@ -18,12 +18,6 @@ use xtask::delay_proxy::DelayProxy;
 
 const CONCURRENCY: usize = 32;
 
-/// The test database's URL with a session name of its own, so the test can
-/// count and kill exactly its instances' sessions.
-fn named(url: &str, application: &str) -> String {
-    format!("{url}&application_name={application}")
-}
-
 /// `url` re-pointed at a proxy listening on `port`.
 fn through(url: &str, port: u16) -> String {
     url.replace(&format!(":{}/", port_of(url)), &format!(":{port}/"))

@@ -566,12 +566,18 @@ pub fn http(
     }
 }
 
+/// The test database's URL with a session name of its own, so a test can
+/// count and kill exactly its sessions.
+pub fn named(url: &str, application: &str) -> String {
+    format!("{url}&application_name={application}")
+}
+
 /// An instance whose connection is tagged with a fresh application_name, so
 /// its statements can be counted in the server log.
 pub async fn counted_app(config: Config) -> (App, String) {
     let application = unique("counted");
     let mut config = config;
-    config.database.url = format!("{}&application_name={application}", config.database.url);
+    config.database.url = named(&config.database.url, &application);
     (app_with(config).await, application)
 }
 
