@@ -1,4 +1,6 @@
-//! Configuration, read once from the environment at init (cold start).
+//! Configuration, read once from the environment at init (cold start). Pure:
+//! names in, values out. Where a value may also come from (the Secrets
+//! Manager secret) is decided by `app`, which composes init.
 
 use std::time::Duration;
 
@@ -70,32 +72,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Config {
-    /// Whether anything this instance connects to is verified against the
-    /// system's CA bundle: the database in a verifying mode without its own
-    /// CA file, or a JWKS fetched over HTTPS.
-    pub fn uses_system_roots(&self) -> bool {
-        crate::db::uses_system_roots(&self.database.url)
-            || self
-                .auth
-                .jwks_url
-                .as_deref()
-                .is_some_and(|url| !url.starts_with("http://"))
-    }
-
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// What a cold start uses: the environment, with the values of the
-    /// Secrets Manager secret named by `DATABASE_SECRET_ARN` taking precedence.
-    pub async fn load() -> Result<Self, ConfigError> {
-        let secret = crate::secrets::load_from_env().await?;
-        Self::from_lookup(|name| {
-            secret
-                .get(name)
-                .cloned()
-                .or_else(|| std::env::var(name).ok())
-        })
     }
 
     /// Reads through `lookup` so tests need not touch the process environment.
@@ -156,28 +134,6 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
-    }
-
-    #[test]
-    fn the_system_ca_bundle_is_needed_only_where_something_verifies_against_it() {
-        let uses = |vars: &[(&str, &str)]| config(vars).unwrap().uses_system_roots();
-        let secret = ("BETTER_AUTH_SECRET", "s");
-        assert!(!uses(&[
-            ("DATABASE_URL", "postgres://h/db?sslmode=require"),
-            secret
-        ]));
-        assert!(uses(&[
-            ("DATABASE_URL", "postgres://h/db?sslmode=verify-full"),
-            secret
-        ]));
-        let jwks = |url| {
-            [
-                ("DATABASE_URL", "postgres://h/db?sslmode=require"),
-                ("JWT_JWKS_URL", url),
-            ]
-        };
-        assert!(uses(&jwks("https://app.example.com/api/auth/jwks")));
-        assert!(!uses(&jwks("http://127.0.0.1:3000/api/auth/jwks")));
     }
 
     #[test]

@@ -4,14 +4,13 @@
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::http::{body_of, identity_coding, problem, query_pairs, PathParams, Reply};
+use crate::http::{
+    self, body_of, identity_coding, problem, query_pairs, PathParams, Reply,
+};
 use crate::metrics::millis;
 use crate::tasks::input::parse_task_id;
-use crate::tasks::store::{self, Change, Creation};
-use crate::tasks::{
-    CompletionChange, IdempotencyKey, IfNoneMatch, ListQuery, NewTask, Precondition, Task,
-    TaskReplacement,
-};
+use crate::tasks::store::{self, Change, Creation, Owner};
+use crate::tasks::{CompletionChange, NewTask, PageRequest, Task, TaskReplacement};
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -179,10 +178,12 @@ impl Endpoint {
             Self::ListTasks => {
                 let pairs = query_pairs(request)?;
                 let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-                let query = ListQuery::parse(pairs, user)?;
-                let page = store::list(db, user, &query).await?;
+                let wanted = PageRequest::parse(pairs, user)?;
+                let page = store::list(db, user, &wanted).await?;
                 let next = page.next.map(|last| {
-                    format!("{}?{}", request.uri().path(), query.next_page(user, last))
+                    let cursor = last.encode(user, &wanted.query);
+                    let query = http::next_page_query(&wanted.query, &cursor);
+                    format!("{}?{query}", request.uri().path())
                 });
                 Ok(Reply::Page {
                     tasks: page.tasks,
@@ -191,9 +192,13 @@ impl Endpoint {
             }
             Self::CreateTask => {
                 let new = NewTask::from_json(body)?;
-                let key = IdempotencyKey::from_headers(headers)?;
-                let (task, replayed) =
-                    match store::create(db, &principal, &new, key.as_ref()).await? {
+                let key = http::idempotency_key(headers)?;
+                let owner = Owner {
+                    user_id: user,
+                    email: principal.email.as_deref(),
+                    name: principal.name.as_deref(),
+                };
+                let (task, replayed) = match store::create(db, owner, &new, key.as_ref()).await? {
                         Creation::Created(task) => (task, false),
                         Creation::Replayed(task) => (task, true),
                         Creation::KeyReused => return Err(ApiError::IdempotencyKeyReused),
@@ -204,7 +209,7 @@ impl Endpoint {
             }
             Self::GetTask => match store::get(db, user, task_id).await? {
                 Some(task)
-                    if IfNoneMatch::from_headers(headers).is_some_and(|c| c.is_current(&task)) =>
+                    if http::if_none_match_on_read(headers).is_some_and(|c| c.is_current(&task)) =>
                 {
                     Ok(Reply::NotModified(task))
                 }
@@ -213,19 +218,19 @@ impl Endpoint {
             },
             Self::UpdateTask => {
                 let replacement = TaskReplacement::from_json(body)?;
-                let condition = Precondition::from_headers(headers);
+                let condition = http::precondition(headers);
                 let change =
                     store::replace(db, user, task_id, &replacement, condition.as_ref()).await?;
                 changed(change).map(Reply::Task)
             }
             Self::DeleteTask => {
-                let condition = Precondition::from_headers(headers);
+                let condition = http::precondition(headers);
                 let change = store::delete(db, user, task_id, condition.as_ref()).await?;
                 changed(change).map(|_| Reply::NoContent)
             }
             Self::CompleteTask => {
                 let completion = CompletionChange::from_json(body)?;
-                let condition = Precondition::from_headers(headers);
+                let condition = http::precondition(headers);
                 let change =
                     store::set_completion(db, user, task_id, completion, condition.as_ref())
                         .await?;

@@ -1,6 +1,7 @@
 //! The one error type of the API. Every failure a handler can meet becomes an
 //! [`ApiError`], and [`ApiError::status`] is the only place that decides its HTTP status.
 
+use crate::db::DbError;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
@@ -149,6 +150,16 @@ impl ApiError {
     }
 }
 
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(reason) => ApiError::Unavailable(reason),
+            DbError::TimedOut(reason) => ApiError::DatabaseTimeout(reason),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +206,17 @@ mod tests {
             "title is required; completed must be a boolean"
         );
         assert_eq!(error.field_errors().len(), 2);
+    }
+
+    #[test]
+    fn a_timeout_is_a_503_counted_apart_from_an_outage() {
+        let timed_out = ApiError::from(DbError::TimedOut("statement timed out".into()));
+        let gone = ApiError::from(DbError::Unavailable("connection refused".into()));
+        assert_eq!(timed_out.status(), gone.status());
+        assert_eq!(timed_out.public_detail(), gone.public_detail());
+        assert_eq!(
+            (timed_out.kind(), gone.kind()),
+            ("database_timeout", "database_unavailable")
+        );
     }
 }

@@ -11,6 +11,16 @@ use hyper_util::rt::TokioExecutor;
 
 pub type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    /// Connecting, TLS or the exchange itself; the debug form names the cause
+    /// (the display form of hyper's error does not).
+    #[error("{0:?}")]
+    Request(hyper_util::client::legacy::Error),
+    #[error("reading the body: {0}")]
+    Body(Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// A client for `https://` (and plain `http://`) URLs.
 pub fn client() -> HttpsClient {
     Client::builder(TokioExecutor::new()).build(HttpsConnector::new())
@@ -22,16 +32,16 @@ pub async fn send(
     client: &HttpsClient,
     request: Request<Full<Bytes>>,
     limit: usize,
-) -> Result<(StatusCode, Bytes), String> {
+) -> Result<(StatusCode, Bytes), OutboundError> {
     let response = client
         .request(request)
         .await
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(OutboundError::Request)?;
     let status = response.status();
     let body = Limited::new(response.into_body(), limit)
         .collect()
         .await
-        .map_err(|e| format!("reading the body: {e}"))?
+        .map_err(OutboundError::Body)?
         .to_bytes();
     Ok((status, body))
 }

@@ -1,7 +1,6 @@
 //! The Lambda entry point every function binary calls.
 
 use crate::app::App;
-use crate::config::Config;
 use crate::endpoint::Endpoint;
 use lambda_http::{service_fn, Request};
 use std::convert::Infallible;
@@ -15,13 +14,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 pub async fn serve(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
     let started = std::time::Instant::now();
     init_logging();
-    let app = match Config::load()
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|config| {
-            skip_unused_ca_bundle(&config);
-            App::new(&config)
-        }) {
+    let app = match App::load().await {
         Ok(app) => app,
         Err(reason) => {
             // One line naming the problem, then a non-zero exit: Lambda reports
@@ -59,27 +52,6 @@ async fn shut_down_on_sigterm(app: &'static App) {
     tracing::info!("SIGTERM: closing the database connection");
     app.shut_down().await;
     std::process::exit(0);
-}
-
-/// native-tls parses the system CA bundle every time it builds a connector,
-/// even one that verifies nothing (`sslmode=require`) or only against its own
-/// CA file: it loads the bundle before it applies `disable_built_in_roots`.
-/// Measured here, that is 10–12 ms of the cold start's CPU (connector setup
-/// 11.7–14.4 ms with the bundle, 1.4–2.9 ms without), and Lambda's small
-/// memory sizes get a fraction of a CPU. So when nothing this instance
-/// connects to is verified against the system roots, point OpenSSL at an
-/// empty bundle before the first connector is built. A bundle the deployment
-/// chose itself (`SSL_CERT_FILE` / `SSL_CERT_DIR` set) is left alone.
-fn skip_unused_ca_bundle(config: &Config) {
-    let chosen = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-        .iter()
-        .any(|name| std::env::var_os(name).is_some());
-    if chosen || config.uses_system_roots() {
-        return;
-    }
-    // Init runs on one thread and nothing reads the environment meanwhile.
-    std::env::set_var("SSL_CERT_FILE", "/dev/null");
-    std::env::set_var("SSL_CERT_DIR", "/dev/null");
 }
 
 /// One JSON object per line on stdout (Lambda's JSON log format), or plain

@@ -195,7 +195,7 @@ async fn client_loop(
             expected.insert(id, format!("task {n} edited"));
         }
         call(Method::GET, format!("{tasks}/{id}"), None).await?;
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let (status, _) = call(Method::DELETE, format!("{tasks}/{id}"), None).await?;
             if status == 204 {
                 expected.remove(&id);

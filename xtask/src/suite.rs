@@ -95,9 +95,10 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     if let Some(pgbouncer) = pgbouncer {
         let through_pooler = [
             "-E".to_owned(),
-            "binary(lifecycle) | binary(isolation) | binary(rejections) | binary(auth) \
-             | binary(better_auth) | binary(e2e) | binary(versions) | binary(idempotency) \
-             | (binary(pagination) & !test(trigram)) | test(one_round_trip) | test(unreachable)"
+            "binary_id(shared::it) & (test(/^lifecycle::/) | test(/^isolation::/) \
+             | test(/^rejections::/) | test(/^auth::/) | test(/^better_auth::/) | test(/^e2e::/) \
+             | test(/^versions::/) | test(/^idempotency::/) \
+             | (test(/^pagination::/) & !test(trigram)) | test(one_round_trip) | test(unreachable))"
                 .to_owned(),
         ];
         for prepared in [0, 200] {

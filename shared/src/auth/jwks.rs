@@ -5,7 +5,7 @@
 //! init and again when a token names a key id we do not know, at most once a
 //! minute, so a flood of made-up `kid`s cannot turn us into a traffic source.
 
-use crate::outbound::{self, HttpsClient};
+use crate::outbound::{self, HttpsClient, OutboundError};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use jsonwebtoken::jwk::{
@@ -25,6 +25,19 @@ const RETRY_INTERVAL: Duration = Duration::from_secs(5);
 /// The algorithms a JWKS key may verify.
 pub const ASYMMETRIC: [Algorithm; 3] = [Algorithm::EdDSA, Algorithm::ES256, Algorithm::RS256];
 
+/// Why a key set could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    #[error("not a JWKS document: {0}")]
+    NotJwks(serde_json::Error),
+    #[error("bad URL: {0}")]
+    Url(hyper::http::Error),
+    #[error("HTTP {0}")]
+    Status(hyper::StatusCode),
+    #[error(transparent)]
+    Outbound(#[from] OutboundError),
+}
+
 struct VerificationKey {
     kid: Option<String>,
     algorithm: Algorithm,
@@ -35,9 +48,8 @@ struct VerificationKey {
 struct KeyTable(Vec<VerificationKey>);
 
 impl KeyTable {
-    fn parse(text: &str) -> Result<Self, String> {
-        let set: JwkSet =
-            serde_json::from_str(text).map_err(|e| format!("not a JWKS document: {e}"))?;
+    fn parse(text: &str) -> Result<Self, JwksError> {
+        let set: JwkSet = serde_json::from_str(text).map_err(JwksError::NotJwks)?;
         // Keys of other types or uses are skipped rather than fatal: a JWKS may
         // legitimately publish encryption keys next to signing keys.
         let keys = set.keys.iter().filter_map(usable).collect();
@@ -112,11 +124,8 @@ struct RemoteState {
 impl Jwks {
     /// `None` when neither source is configured; an inline document that does
     /// not parse is a configuration error.
-    pub fn new(inline: Option<&str>, url: Option<&str>) -> Result<Option<Self>, String> {
-        let inline = inline
-            .map(KeyTable::parse)
-            .transpose()
-            .map_err(|e| format!("JWT_JWKS is {e}"))?;
+    pub fn new(inline: Option<&str>, url: Option<&str>) -> Result<Option<Self>, JwksError> {
+        let inline = inline.map(KeyTable::parse).transpose()?;
         let remote = url.map(|url| Remote {
             url: url.to_owned(),
             client: outbound::client(),
@@ -181,13 +190,13 @@ impl Remote {
         }
     }
 
-    async fn fetch(&self) -> Result<KeyTable, String> {
+    async fn fetch(&self) -> Result<KeyTable, JwksError> {
         let request = hyper::Request::get(self.url.as_str())
             .body(Full::new(Bytes::new()))
-            .map_err(|e| format!("bad URL: {e}"))?;
+            .map_err(JwksError::Url)?;
         let (status, body) = outbound::send(&self.client, request, MAX_JWKS_BYTES).await?;
         if !status.is_success() {
-            return Err(format!("HTTP {status}"));
+            return Err(JwksError::Status(status));
         }
         KeyTable::parse(&String::from_utf8_lossy(&body))
     }

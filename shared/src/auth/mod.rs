@@ -10,6 +10,7 @@ mod jwks;
 use crate::config::AuthConfig;
 use crate::error::ApiError;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+pub use jwks::JwksError;
 use jwks::{Jwks, Lookup};
 use lambda_http::http::{header::AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
@@ -32,6 +33,13 @@ pub struct Principal {
     pub name: Option<String>,
 }
 
+/// A verification setup that cannot work: a configuration mistake.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("JWT_JWKS is {0}")]
+    InlineJwks(JwksError),
+}
+
 pub struct Authenticator {
     secret: Option<DecodingKey>,
     jwks: Option<Jwks>,
@@ -52,13 +60,14 @@ struct Claims {
 
 impl Authenticator {
     /// Fails on an inline JWKS that does not parse; fetches nothing yet.
-    pub fn new(config: &AuthConfig) -> Result<Self, String> {
+    pub fn new(config: &AuthConfig) -> Result<Self, AuthError> {
         Ok(Self {
             secret: config
                 .secret
                 .as_deref()
                 .map(|s| DecodingKey::from_secret(s.as_bytes())),
-            jwks: Jwks::new(config.jwks.as_deref(), config.jwks_url.as_deref())?,
+            jwks: Jwks::new(config.jwks.as_deref(), config.jwks_url.as_deref())
+                .map_err(AuthError::InlineJwks)?,
             validations: [Algorithm::HS256]
                 .into_iter()
                 .chain(jwks::ASYMMETRIC)

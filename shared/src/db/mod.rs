@@ -11,7 +11,6 @@ pub use tls::SslMode;
 use tls::{split_ssl_options, tls_connector};
 
 use crate::config::DatabaseConfig;
-use crate::error::ApiError;
 use postgres_native_tls::MakeTlsConnector;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -59,16 +58,6 @@ pub enum DbError {
     /// The server rejected the statement: a bug on our side.
     #[error("statement failed: {0}")]
     Statement(String),
-}
-
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
-        match error {
-            DbError::Unavailable(reason) => ApiError::Unavailable(reason),
-            DbError::TimedOut(reason) => ApiError::DatabaseTimeout(reason),
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
 }
 
 /// Why one attempt failed: a lost connection may be retried by reads.
@@ -492,17 +481,5 @@ mod tests {
             query_timeout: Duration::from_secs(1),
         };
         assert!(matches!(Database::new(&config), Err(DbError::Config(_))));
-    }
-
-    #[test]
-    fn a_timeout_is_a_503_counted_apart_from_an_outage() {
-        let timed_out = ApiError::from(DbError::TimedOut("statement timed out".into()));
-        let gone = ApiError::from(DbError::Unavailable("connection refused".into()));
-        assert_eq!(timed_out.status(), gone.status());
-        assert_eq!(timed_out.public_detail(), gone.public_detail());
-        assert_eq!(
-            (timed_out.kind(), gone.kind()),
-            ("database_timeout", "database_unavailable")
-        );
     }
 }

@@ -3,7 +3,7 @@
 //! built to verify exactly what each mode promises.
 
 use super::DbError;
-use crate::encoding::percent_decode;
+use percent_encoding::percent_decode_str;
 use native_tls::{Certificate, TlsConnector};
 use postgres_native_tls::MakeTlsConnector;
 
@@ -63,9 +63,10 @@ pub(super) fn split_ssl_options(url: &str) -> Result<(String, SslOptions), DbErr
                 Ok(true)
             }
             "sslrootcert" => {
-                root_cert = Some(percent_decode(value.trim()).map_err(|_| {
+                let path = percent_decode_str(value.trim()).decode_utf8().map_err(|_| {
                     DbError::Config("sslrootcert is not UTF-8 once percent-decoded".into())
-                })?);
+                })?;
+                root_cert = Some(path.into_owned());
                 Ok(true)
             }
             _ => Ok(false),

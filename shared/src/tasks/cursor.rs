@@ -13,7 +13,7 @@
 //! before it reaches SQL, and whatever passes is a position PostgreSQL can
 //! compare against (at worst, before the first or after the last task).
 
-use super::input::{ListQuery, SortKey};
+use super::query::{ListQuery, SortKey, MAX_CURSOR_CHARS};
 use super::model::{from_micros, micros, Task};
 use crate::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,13 +24,35 @@ use time::OffsetDateTime;
 const VERSION: u8 = 1;
 const FINGERPRINT_BYTES: usize = 8;
 const HEADER_BYTES: usize = 1 + FINGERPRINT_BYTES + 8;
-/// A title of 255 four-byte characters, encoded: anything longer is not ours.
-pub const MAX_CURSOR_CHARS: usize = 1400;
 /// Timestamps this API can have issued a cursor for. PostgreSQL's own range
 /// (4713 BC to 294276 AD) is wider than what `now()` writes, but narrower
 /// than what eight arbitrary bytes decode to: a year -6000 position would
 /// make the statement fail, so it is refused here as a client error.
 const TIMESTAMP_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// One list request: what to list, and after which position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub query: ListQuery,
+    /// Where the previous page ended (`cursor`); `None` for the first page.
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    /// The query parameters, then the cursor checked against them: `user_id`
+    /// is the caller, and a cursor is only valid for the user (and the sort
+    /// and filters) it was made for.
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        user_id: &str,
+    ) -> Result<Self, ApiError> {
+        let (query, cursor) = ListQuery::parse(pairs)?;
+        let after = cursor
+            .map(|text| Cursor::decode(text, user_id, &query))
+            .transpose()?;
+        Ok(Self { query, after })
+    }
+}
 
 /// Where the previous page ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +157,7 @@ fn fingerprint(user_id: &str, query: &ListQuery) -> [u8; FINGERPRINT_BYTES] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tasks::input::{SortOrder, StatusFilter};
+    use crate::tasks::query::{SortOrder, StatusFilter};
     use time::macros::datetime;
 
     fn query(sort: SortKey) -> ListQuery {
@@ -262,5 +284,23 @@ mod tests {
         assert!(Cursor::decode(&forged(&titles, -1, b"\xff"), "alice", &titles).is_err());
         assert!(Cursor::decode(&forged(&titles, -1, b"a\0"), "alice", &titles).is_err());
         assert!(Cursor::decode(&forged(&titles, i64::MIN, b"z"), "alice", &titles).is_ok());
+    }
+
+    #[test]
+    fn list_query_rejects_unknown_values() {
+        for pairs in [
+            vec![("status", "done")],
+            vec![("status", "")],
+            vec![("sort", "id")],
+            vec![("order", "up")],
+            vec![("limit", "0")],
+            vec![("limit", "101")],
+            vec![("limit", "+5")],
+            vec![("q", "a\0")],
+            vec![("status", "all"), ("status", "pending")],
+            vec![("cursor", "not-a-cursor")],
+        ] {
+            assert!(PageRequest::parse(pairs.clone(), "u").is_err(), "{pairs:?}");
+        }
     }
 }

@@ -1,16 +1,12 @@
 //! Client input and its rules. Everything here is checked before any SQL runs,
 //! so a rejected request never changes the database.
 
-use super::cursor::{Cursor, MAX_CURSOR_CHARS};
-use crate::encoding::percent_encode_segment;
 use crate::error::{ApiError, FieldError};
 use crate::json::{self, JsonError};
 use serde_json::{Map, Value};
 
 pub const TITLE_MAX_CHARS: usize = 255;
 pub const DESCRIPTION_MAX_CHARS: usize = 1000;
-pub const LIST_LIMIT_MAX: i64 = 100;
-pub const SEARCH_MAX_CHARS: usize = 255;
 
 /// POST body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,9 +182,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-const NUL_MESSAGE: &str = "must not contain NUL (\\u0000) characters";
+pub(super) const NUL_MESSAGE: &str = "must not contain NUL (\\u0000) characters";
 
-fn contains_nul(text: &str) -> bool {
+pub(super) fn contains_nul(text: &str) -> bool {
     text.contains('\0')
 }
 
@@ -201,182 +197,6 @@ pub fn parse_task_id(raw: &str) -> Result<i64, ApiError> {
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
         _ => Err(invalid()),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    All,
-    Pending,
-    Completed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Created,
-    Updated,
-    Title,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortOrder {
-    Asc,
-    Desc,
-}
-
-impl StatusFilter {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::Pending => "pending",
-            Self::Completed => "completed",
-        }
-    }
-}
-
-impl SortKey {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Title => "title",
-        }
-    }
-}
-
-impl SortOrder {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-        }
-    }
-}
-
-/// GET /api/{user_id}/tasks parameters, every one validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListQuery {
-    pub status: StatusFilter,
-    pub sort: SortKey,
-    pub order: SortOrder,
-    pub search: Option<String>,
-    pub limit: i64,
-    /// Where the previous page ended (`cursor`); `None` for the first page.
-    pub after: Option<Cursor>,
-}
-
-impl Default for ListQuery {
-    fn default() -> Self {
-        Self {
-            status: StatusFilter::All,
-            sort: SortKey::Created,
-            order: SortOrder::Desc,
-            search: None,
-            limit: LIST_LIMIT_MAX,
-            after: None,
-        }
-    }
-}
-
-impl ListQuery {
-    /// Parameters this API does not define are ignored (as cache-busters must
-    /// be); a defined parameter with an unknown value, or given twice, is a 400.
-    /// `user_id` is the caller: a cursor is only valid for the user (and the
-    /// sort and filters) it was made for.
-    pub fn parse<'a>(
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-        user_id: &str,
-    ) -> Result<Self, ApiError> {
-        let mut seen: Vec<&str> = Vec::new();
-        let mut errors = Vec::new();
-        let mut query = Self::default();
-        let mut order = None;
-        let mut cursor = None;
-        for (key, value) in pairs {
-            if !matches!(key, "status" | "sort" | "order" | "q" | "limit" | "cursor") {
-                continue;
-            }
-            if seen.contains(&key) {
-                errors.push(FieldError::new(key, "must be given at most once"));
-                continue;
-            }
-            seen.push(key);
-            let mut bad = |message: &str| errors.push(FieldError::new(key, message));
-            match key {
-                "status" => match value {
-                    "all" => query.status = StatusFilter::All,
-                    "pending" => query.status = StatusFilter::Pending,
-                    "completed" => query.status = StatusFilter::Completed,
-                    _ => bad("must be one of all, pending, completed"),
-                },
-                "sort" => match value {
-                    "created" => query.sort = SortKey::Created,
-                    "updated" => query.sort = SortKey::Updated,
-                    "title" => query.sort = SortKey::Title,
-                    _ => bad("must be one of created, updated, title"),
-                },
-                "order" => match value {
-                    "asc" => order = Some(SortOrder::Asc),
-                    "desc" => order = Some(SortOrder::Desc),
-                    _ => bad("must be asc or desc"),
-                },
-                "limit" => match value.parse::<i64>() {
-                    Ok(n)
-                        if (1..=LIST_LIMIT_MAX).contains(&n)
-                            && value.bytes().all(|b| b.is_ascii_digit()) =>
-                    {
-                        query.limit = n
-                    }
-                    _ => bad("must be an integer from 1 to 100"),
-                },
-                "q" => {
-                    if contains_nul(value) {
-                        bad(NUL_MESSAGE);
-                    } else if value.chars().count() > SEARCH_MAX_CHARS {
-                        bad("must be at most 255 characters");
-                    } else if !value.is_empty() {
-                        query.search = Some(value.to_owned());
-                    }
-                }
-                "cursor" => match value.len() {
-                    0 => {}
-                    1..=MAX_CURSOR_CHARS => cursor = Some(value),
-                    _ => bad("is not a cursor this API issued"),
-                },
-                _ => unreachable!("filtered above"),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::invalid_fields(errors));
-        }
-        // Titles read naturally A→Z; timestamps newest first.
-        query.order = order.unwrap_or(match query.sort {
-            SortKey::Title => SortOrder::Asc,
-            _ => SortOrder::Desc,
-        });
-        if let Some(text) = cursor {
-            query.after = Some(Cursor::decode(text, user_id, &query)?);
-        }
-        Ok(query)
-    }
-
-    /// The query string of the page after `last`: this query's parameters,
-    /// spelled out, plus the cursor.
-    pub fn next_page(&self, user_id: &str, last: Cursor) -> String {
-        let mut query = format!(
-            "status={}&sort={}&order={}&limit={}",
-            self.status.as_str(),
-            self.sort.as_str(),
-            self.order.as_str(),
-            self.limit
-        );
-        if let Some(search) = &self.search {
-            query.push_str("&q=");
-            query.push_str(&percent_encode_segment(search));
-        }
-        query.push_str("&cursor=");
-        query.push_str(&last.encode(user_id, self));
-        query
     }
 }
 
@@ -536,81 +356,6 @@ mod tests {
             "9223372036854775808",
         ] {
             assert!(parse_task_id(raw).is_err(), "{raw}");
-        }
-    }
-
-    #[test]
-    fn list_query_defaults_and_values() {
-        assert_eq!(ListQuery::parse([], "u").unwrap(), ListQuery::default());
-        let q = ListQuery::parse(
-            [("sort", "title"), ("status", "pending"), ("utm", "x")],
-            "u",
-        )
-        .unwrap();
-        assert_eq!(
-            (q.sort, q.order, q.status),
-            (SortKey::Title, SortOrder::Asc, StatusFilter::Pending)
-        );
-        let q = ListQuery::parse(
-            [
-                ("sort", "updated"),
-                ("order", "asc"),
-                ("limit", "5"),
-                ("q", "milk"),
-            ],
-            "u",
-        )
-        .unwrap();
-        assert_eq!(
-            (q.order, q.limit, q.search.as_deref()),
-            (SortOrder::Asc, 5, Some("milk"))
-        );
-    }
-
-    #[test]
-    fn the_next_page_repeats_the_query_with_a_cursor() {
-        use crate::encoding::percent_decode;
-        use crate::tasks::cursor::SortValue;
-        let first =
-            ListQuery::parse([("sort", "title"), ("q", "a b&c=d"), ("limit", "5")], "u").unwrap();
-        let last = Cursor {
-            key: SortValue::Title("x".into()),
-            id: 3,
-        };
-        let next = first.next_page("u", last.clone());
-        let pairs: Vec<(String, String)> = next
-            .split('&')
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap();
-                (k.to_owned(), percent_decode(v).unwrap())
-            })
-            .collect();
-        let again =
-            ListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), "u").unwrap();
-        assert_eq!(
-            again,
-            ListQuery {
-                after: Some(last),
-                ..first
-            }
-        );
-    }
-
-    #[test]
-    fn list_query_rejects_unknown_values() {
-        for pairs in [
-            vec![("status", "done")],
-            vec![("status", "")],
-            vec![("sort", "id")],
-            vec![("order", "up")],
-            vec![("limit", "0")],
-            vec![("limit", "101")],
-            vec![("limit", "+5")],
-            vec![("q", "a\0")],
-            vec![("status", "all"), ("status", "pending")],
-            vec![("cursor", "not-a-cursor")],
-        ] {
-            assert!(ListQuery::parse(pairs.clone(), "u").is_err(), "{pairs:?}");
         }
     }
 }

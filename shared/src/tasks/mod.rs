@@ -5,12 +5,13 @@ pub mod cursor;
 pub mod idempotency;
 pub mod input;
 pub mod model;
+pub mod query;
 pub mod store;
 pub mod version;
 
 pub use idempotency::IdempotencyKey;
-pub use input::{
-    CompletionChange, ListQuery, NewTask, SortKey, SortOrder, StatusFilter, TaskReplacement,
-};
+pub use cursor::PageRequest;
+pub use input::{CompletionChange, NewTask, TaskReplacement};
+pub use query::{ListQuery, SortKey, SortOrder, StatusFilter};
 pub use model::Task;
 pub use version::{IfNoneMatch, Precondition};

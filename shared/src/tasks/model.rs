@@ -2,16 +2,6 @@ use serde::{Serialize, Serializer};
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
-use tokio_postgres::Row;
-
-/// The columns every statement returns, in the order [`Task::from_row`] reads.
-/// A macro, so statements can be assembled with `concat!` at compile time.
-macro_rules! task_columns {
-    () => {
-        "id, user_id, title, description, completed, created_at, updated_at"
-    };
-}
-pub(crate) use task_columns;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Task {
@@ -24,20 +14,6 @@ pub struct Task {
     pub created_at: OffsetDateTime,
     #[serde(serialize_with = "rfc3339_utc")]
     pub updated_at: OffsetDateTime,
-}
-
-impl Task {
-    pub(crate) fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
-        Ok(Self {
-            id: row.try_get(0)?,
-            user_id: row.try_get(1)?,
-            title: row.try_get(2)?,
-            description: row.try_get(3)?,
-            completed: row.try_get(4)?,
-            created_at: row.try_get(5)?,
-            updated_at: row.try_get(6)?,
-        })
-    }
 }
 
 /// Always UTC with microseconds (PostgreSQL's precision), so every timestamp

@@ -2,17 +2,45 @@
 //! Every statement filters on the authenticated user, so another user's task
 //! is indistinguishable from a missing one.
 
-use super::cursor::{Cursor, SortValue};
+use super::cursor::{Cursor, PageRequest, SortValue};
 use super::idempotency::IdempotencyKey;
-use super::input::{
-    CompletionChange, ListQuery, NewTask, SortKey, SortOrder, StatusFilter, TaskReplacement,
-};
-use super::model::{task_columns, Task};
+use super::input::{CompletionChange, NewTask, TaskReplacement};
+use super::model::Task;
+use super::query::{SortKey, SortOrder, StatusFilter};
 use super::version::Precondition;
-use crate::auth::Principal;
 use crate::db::{Database, DbError, Param};
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
+
+/// The columns every statement returns, read by name in [`task_from_row`].
+/// A macro, so statements can be assembled with `concat!` at compile time.
+macro_rules! task_columns {
+    () => {
+        "id, user_id, title, description, completed, created_at, updated_at"
+    };
+}
+
+/// A row of [`task_columns!`] (other columns may follow).
+fn task_from_row(row: &Row) -> Result<Task, tokio_postgres::Error> {
+    Ok(Task {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        completed: row.try_get("completed")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Who creates a task: the authenticated user and the profile claims that
+/// fill their users row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    pub user_id: &'a str,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
 
 // Every statement is a compile-time constant: nothing is formatted per request.
 // Statements with optional parts (a cursor, If-Match, Idempotency-Key) come in
@@ -197,7 +225,7 @@ fn read<T>(value: Result<T, tokio_postgres::Error>) -> Result<T, DbError> {
 }
 
 fn tasks(rows: Vec<Row>) -> Result<Vec<Task>, DbError> {
-    rows.iter().map(|row| read(Task::from_row(row))).collect()
+    rows.iter().map(|row| read(task_from_row(row))).collect()
 }
 
 fn first(rows: Vec<Row>) -> Result<Option<Task>, DbError> {
@@ -209,9 +237,9 @@ fn change_of(rows: Vec<Row>) -> Result<Change<Task>, DbError> {
     let Some(row) = rows.first() else {
         return Ok(Change::Missing);
     };
-    match read(row.try_get::<_, Option<i64>>(0))? {
+    match read(row.try_get::<_, Option<i64>>("id"))? {
         None => Ok(Change::Stale),
-        Some(_) => Ok(Change::Done(read(Task::from_row(row))?)),
+        Some(_) => Ok(Change::Done(read(task_from_row(row))?)),
     }
 }
 
@@ -234,7 +262,8 @@ fn list_statement(sort: SortKey, order: SortOrder, resuming: bool) -> &'static s
     }
 }
 
-pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Page, DbError> {
+pub async fn list(db: &Database, user_id: &str, request: &PageRequest) -> Result<Page, DbError> {
+    let query = &request.query;
     let completed = match query.status {
         StatusFilter::All => None,
         StatusFilter::Pending => Some(false),
@@ -249,14 +278,14 @@ pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Pag
         (&pattern, Type::TEXT),
         (&fetch, Type::INT8),
     ];
-    if let Some(after) = &query.after {
+    if let Some(after) = &request.after {
         params.push(match &after.key {
             SortValue::Time(at) => (at, Type::TIMESTAMPTZ),
             SortValue::Title(title) => (title, Type::TEXT),
         });
         params.push((&after.id, Type::INT8));
     }
-    let sql = list_statement(query.sort, query.order, query.after.is_some());
+    let sql = list_statement(query.sort, query.order, request.after.is_some());
     let mut tasks = tasks(db.query_idempotent(sql, &params).await?)?;
     let next = if tasks.len() as i64 > query.limit {
         tasks.truncate(query.limit as usize);
@@ -272,7 +301,7 @@ pub async fn list(db: &Database, user_id: &str, query: &ListQuery) -> Result<Pag
 /// Idempotency-Key, the key's record.
 pub async fn create(
     db: &Database,
-    owner: &Principal,
+    owner: Owner<'_>,
     task: &NewTask,
     key: Option<&IdempotencyKey>,
 ) -> Result<Creation, DbError> {
@@ -295,9 +324,9 @@ pub async fn create(
     let Some(row) = rows.first() else {
         return Ok(Creation::KeyInFlight);
     };
-    let task = read(Task::from_row(row))?;
-    let replayed: bool = read(row.try_get(7))?;
-    let same_request: bool = read(row.try_get(8))?;
+    let task = read(task_from_row(row))?;
+    let replayed: bool = read(row.try_get("replayed"))?;
+    let same_request: bool = read(row.try_get("same_request"))?;
     Ok(match (replayed, same_request) {
         (false, _) => Creation::Created(task),
         (true, true) => Creation::Replayed(task),

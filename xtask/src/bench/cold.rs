@@ -192,7 +192,7 @@ pub(super) async fn cold_start(
     binary: &Path,
     links: &Links,
     event: String,
-    quota: Option<&super::quota::CpuQuota>,
+    quota: Option<&super::cgroup::CpuQuota>,
 ) -> anyhow::Result<(Duration, Duration)> {
     let api = RuntimeApi::start().await?;
     let mut command = super::function_command(binary, &api, &links.database_url, quota);

@@ -4,6 +4,7 @@
 //! (expressed in round trips), peak RSS, arm64 zip size, and a naive variant
 //! of get-task for comparison.
 
+pub mod cgroup;
 pub mod cold;
 pub mod command;
 pub mod concurrency;
@@ -245,7 +246,7 @@ fn function_command(
     binary: &Path,
     api: &RuntimeApi,
     database_url: &str,
-    quota: Option<&quota::CpuQuota>,
+    quota: Option<&cgroup::CpuQuota>,
 ) -> tokio::process::Command {
     let command = match quota {
         None => tokio::process::Command::new(binary),
@@ -264,7 +265,7 @@ async fn measure(
     database_url: &str,
     n: usize,
     event: &mut impl FnMut(usize) -> String,
-    quota: Option<&quota::CpuQuota>,
+    quota: Option<&cgroup::CpuQuota>,
     env: &[(&str, &str)],
 ) -> anyhow::Result<Measured> {
     let api = RuntimeApi::start().await?;

@@ -1,0 +1,262 @@
+//! `cargo xtask dev` as a browser and a hostile client meet it: API Gateway's
+//! CORS (shared::cors) in front of the real `cargo lambda watch`, the
+//! hostile-input rules over HTTP (where the emulator passes the request
+//! through unchanged; hostile.rs sends the rest as direct events), and bursts.
+
+
+use serde_json::json;
+use std::collections::HashSet;
+use testkit::*;
+
+const APP: &str = "http://localhost:3000";
+
+fn header_set(value: Option<String>) -> HashSet<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+#[test]
+fn cors_is_api_gateways_for_allowed_origins_only() {
+    let dev = dev_server(&[APP]);
+    let user = User::new("cors");
+    let tasks = format!("/api/{}/tasks", user.id);
+    let token = Some(user.token.as_str());
+
+    // Preflight: answered by the CORS layer, with the declared policy.
+    let preflight = |origin: &str| {
+        http(
+            &dev.base_url,
+            "OPTIONS",
+            &format!("{tasks}/1"),
+            None,
+            &[
+                ("Origin", origin),
+                ("Access-Control-Request-Method", "PUT"),
+                ("Access-Control-Request-Headers", "authorization,if-match"),
+            ],
+            None,
+        )
+    };
+    let allowed = preflight(APP);
+    assert_eq!(allowed.status, 204);
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+    let lower = |names: &[&str]| -> HashSet<String> {
+        names.iter().map(|n| n.to_ascii_lowercase()).collect()
+    };
+    assert_eq!(
+        header_set(allowed.header("access-control-allow-headers")),
+        lower(shared::cors::ALLOW_HEADERS)
+    );
+    assert_eq!(
+        header_set(allowed.header("access-control-allow-methods")),
+        lower(shared::cors::ALLOW_METHODS)
+    );
+    assert_eq!(
+        allowed.header("access-control-max-age"),
+        Some(shared::cors::MAX_AGE_SECS.to_string())
+    );
+    let refused = preflight("http://evil.example");
+    assert_eq!(refused.status, 204);
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+
+    // Actual responses: every exposed header listed, for success and error.
+    let created = http(
+        &dev.base_url,
+        "POST",
+        &tasks,
+        token,
+        &[("Origin", APP)],
+        Some(br#"{"title":"from a page"}"#),
+    );
+    assert_eq!(created.status, 201);
+    assert_eq!(
+        created.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+    assert_eq!(
+        header_set(created.header("access-control-expose-headers")),
+        lower(shared::cors::EXPOSE_HEADERS)
+    );
+    let denied = http(&dev.base_url, "GET", &tasks, None, &[("Origin", APP)], None);
+    assert_eq!(denied.status, 401);
+    assert_eq!(
+        denied.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+    assert!(denied.header("www-authenticate").is_some());
+
+    // Another origin gets the answer, but nothing that lets a browser read it.
+    let foreign = http(
+        &dev.base_url,
+        "GET",
+        &tasks,
+        token,
+        &[("Origin", "http://evil.example")],
+        None,
+    );
+    assert_eq!(foreign.status, 200);
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+    assert_eq!(foreign.header("access-control-expose-headers"), None);
+
+    // A plain OPTIONS (no preflight) still reaches the function: 204 + Allow.
+    let options = http(&dev.base_url, "OPTIONS", &tasks, None, &[], None);
+    assert_eq!(
+        (options.status, options.header("allow").as_deref()),
+        (204, Some("GET, HEAD, POST, OPTIONS"))
+    );
+}
+
+#[test]
+fn hostile_requests_over_http() {
+    let dev = dev_server(&[]);
+    let api =
+        |method: &str,
+         path: &str,
+         token: Option<&str>,
+         headers: &[(&str, &str)],
+         body: Option<&[u8]>| { http(&dev.base_url, method, path, token, headers, body) };
+    let user = User::new("hostile-http");
+    let token = Some(user.token.as_str());
+    let tasks = format!("/api/{}/tasks", user.id);
+    let created = api("POST", &tasks, token, &[], Some(br#"{"title":"target"}"#));
+    assert_eq!(created.status, 201);
+    let task = created.header("location").unwrap();
+    let etag = created.header("etag").unwrap();
+
+    let problem = |reply: &HttpReply, status: u16| {
+        assert_eq!(
+            reply.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_eq!(
+            reply.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        reply.json.clone()
+    };
+    let put = br#"{"title":"changed"}"#;
+    for condition in ["*garbage", "\"1\", *"] {
+        let reply = api("PUT", &task, token, &[("If-Match", condition)], Some(put));
+        problem(&reply, 412);
+    }
+    let reply = api("PUT", &task, token, &[("If-None-Match", "*")], Some(put));
+    problem(&reply, 412);
+    for method in ["GET", "HEAD"] {
+        let reply = api(method, &task, token, &[("If-None-Match", &etag)], None);
+        assert_eq!((reply.status, reply.body.len()), (304, 0), "{method}");
+        assert_eq!(reply.header("etag").as_deref(), Some(etag.as_str()));
+    }
+    let reply = api(
+        "POST",
+        &tasks,
+        token,
+        &[("Content-Encoding", "gzip")],
+        Some(br#"{"title":"labelled gzip"}"#),
+    );
+    problem(&reply, 415);
+    assert_eq!(reply.header("accept-encoding").as_deref(), Some("identity"));
+    let reply = api(
+        "POST",
+        &tasks,
+        token,
+        &[],
+        Some(br#"{"title":"a","title":"b"}"#),
+    );
+    assert_eq!(problem(&reply, 400)["errors"][0]["field"], "title");
+    let reply = api(
+        "PATCH",
+        &format!("{task}/complete"),
+        token,
+        &[],
+        Some(br#"{"completed":null}"#),
+    );
+    assert_eq!(problem(&reply, 400)["errors"][0]["field"], "completed");
+    let reply = api("GET", "/api/%FF/tasks", token, &[], None);
+    assert_eq!(problem(&reply, 400)["errors"][0]["field"], "user_id");
+    for raw in ["%FF", "%C0%AF", "%ED%A0%80"] {
+        let reply = api("GET", &format!("{tasks}?q={raw}"), token, &[], None);
+        assert_eq!(problem(&reply, 400)["errors"][0]["field"], "q", "{raw}");
+    }
+    // Nothing of the above changed the task.
+    let now = api("GET", &task, token, &[], None);
+    assert_eq!(
+        (
+            now.status,
+            now.json["title"].clone(),
+            now.json["completed"].clone()
+        ),
+        (200, json!("target"), json!(false))
+    );
+
+    // HEAD has GET's Content-Length (the emulator keeps it).
+    for i in 0..20 {
+        api(
+            "POST",
+            &tasks,
+            token,
+            &[],
+            Some(format!(r#"{{"title":"t{i}"}}"#).as_bytes()),
+        );
+    }
+    let get = api("GET", &tasks, token, &[], None);
+    let head = api("HEAD", &tasks, token, &[], None);
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("content-length"),
+        Some(get.body.len().to_string())
+    );
+}
+
+/// 200 requests at once at a cold dev server (creates sharing one
+/// Idempotency-Key, and reads) are all answered, none with a 5xx, and the
+/// server answers normally afterwards.
+#[test]
+fn a_burst_of_200_is_answered() {
+    let dev = dev_server(&[]);
+    let user = User::new("burst");
+    let tasks = format!("/api/{}/tasks", user.id);
+    let replies: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..200)
+            .map(|i| {
+                let (dev, tasks, token) = (&dev, &tasks, user.token.as_str());
+                scope.spawn(move || {
+                    let reply = if i % 2 == 0 {
+                        http(
+                            &dev.base_url,
+                            "POST",
+                            tasks,
+                            Some(token),
+                            &[("Idempotency-Key", "burst-key")],
+                            Some(br#"{"title":"once"}"#),
+                        )
+                    } else {
+                        http(&dev.base_url, "GET", tasks, Some(token), &[], None)
+                    };
+                    reply.status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let unexpected: Vec<&u16> = replies
+        .iter()
+        .filter(|s| !matches!(**s, 200 | 201 | 409))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:?} among {replies:?}");
+    let after = http(&dev.base_url, "GET", &tasks, Some(&user.token), &[], None);
+    assert_eq!(after.status, 200);
+    assert_eq!(
+        after.json.as_array().map(Vec::len),
+        Some(1),
+        "one task for one key"
+    );
+}
