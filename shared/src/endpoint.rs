@@ -4,9 +4,7 @@
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::http::{
-    self, body_of, identity_coding, problem, query_pairs, PathParams, Reply,
-};
+use crate::http::{self, body_of, identity_coding, problem, query_pairs, PathParams, Reply};
 use crate::metrics::millis;
 use crate::tasks::input::parse_task_id;
 use crate::tasks::store::{self, Change, Creation, Owner};
@@ -199,17 +197,18 @@ impl Endpoint {
                     name: principal.name.as_deref(),
                 };
                 let (task, replayed) = match store::create(db, owner, &new, key.as_ref()).await? {
-                        Creation::Created(task) => (task, false),
-                        Creation::Replayed(task) => (task, true),
-                        Creation::KeyReused => return Err(ApiError::IdempotencyKeyReused),
-                        Creation::KeyInFlight => return Err(ApiError::IdempotencyKeyInFlight),
-                    };
+                    Creation::Created(task) => (task, false),
+                    Creation::Replayed(task) => (task, true),
+                    Creation::KeyReused => return Err(ApiError::IdempotencyKeyReused),
+                    Creation::KeyInFlight => return Err(ApiError::IdempotencyKeyInFlight),
+                };
                 trace.task_id = Some(task.id);
                 Ok(Reply::Created { task, replayed })
             }
             Self::GetTask => match store::get(db, user, task_id).await? {
                 Some(task)
-                    if http::if_none_match_on_read(headers).is_some_and(|c| c.is_current(&task)) =>
+                    if http::if_none_match_on_read(headers)
+                        .is_some_and(|c| c.is_current(&task)) =>
                 {
                     Ok(Reply::NotModified(task))
                 }

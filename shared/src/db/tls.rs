@@ -3,8 +3,8 @@
 //! built to verify exactly what each mode promises.
 
 use super::DbError;
-use percent_encoding::percent_decode_str;
 use native_tls::{Certificate, TlsConnector};
+use percent_encoding::percent_decode_str;
 use postgres_native_tls::MakeTlsConnector;
 
 /// libpq's `sslmode` values (`allow` is treated as `prefer`).
@@ -63,9 +63,11 @@ pub(super) fn split_ssl_options(url: &str) -> Result<(String, SslOptions), DbErr
                 Ok(true)
             }
             "sslrootcert" => {
-                let path = percent_decode_str(value.trim()).decode_utf8().map_err(|_| {
-                    DbError::Config("sslrootcert is not UTF-8 once percent-decoded".into())
-                })?;
+                let path = percent_decode_str(value.trim())
+                    .decode_utf8()
+                    .map_err(|_| {
+                        DbError::Config("sslrootcert is not UTF-8 once percent-decoded".into())
+                    })?;
                 root_cert = Some(path.into_owned());
                 Ok(true)
             }

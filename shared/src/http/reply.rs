@@ -74,11 +74,7 @@ impl Reply {
                 response
             }
             Reply::Created { task, replayed } => {
-                let location = format!(
-                    "/api/{}/tasks/{}",
-                    percent_encode(&task.user_id),
-                    task.id
-                );
+                let location = format!("/api/{}/tasks/{}", percent_encode(&task.user_id), task.id);
                 let mut response = with_etag(json(StatusCode::CREATED, &task), &task);
                 let headers = response.headers_mut();
                 if let Ok(value) = location.parse() {

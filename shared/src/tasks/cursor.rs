@@ -13,8 +13,8 @@
 //! before it reaches SQL, and whatever passes is a position PostgreSQL can
 //! compare against (at worst, before the first or after the last task).
 
-use super::query::{ListQuery, SortKey, MAX_CURSOR_CHARS};
 use super::model::{from_micros, micros, Task};
+use super::query::{ListQuery, SortKey, MAX_CURSOR_CHARS};
 use crate::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

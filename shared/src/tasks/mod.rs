@@ -9,9 +9,9 @@ pub mod query;
 pub mod store;
 pub mod version;
 
-pub use idempotency::IdempotencyKey;
 pub use cursor::PageRequest;
+pub use idempotency::IdempotencyKey;
 pub use input::{CompletionChange, NewTask, TaskReplacement};
-pub use query::{ListQuery, SortKey, SortOrder, StatusFilter};
 pub use model::Task;
+pub use query::{ListQuery, SortKey, SortOrder, StatusFilter};
 pub use version::{IfNoneMatch, Precondition};

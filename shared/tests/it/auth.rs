@@ -2,7 +2,6 @@
 //! and the attacks of RFC 8725: each is a 401 (or the 403/503 docs/API.md names),
 //! with its reason, and none reaches the database.
 
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};

@@ -3,7 +3,6 @@
 //! way HS256 setups make them. `cargo xtask test` installs the pinned npm
 //! packages of xtask/interop/better-auth into target/ and points us there.
 
-
 use serde_json::{json, Value};
 use shared::config::{AuthConfig, Config};
 use std::process::Command;

@@ -4,7 +4,6 @@
 //! verifies nothing. Seen from outside with strace, on a function binary
 //! started as Lambda starts it (no SSL_CERT_FILE in its environment).
 
-
 const BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// The files the get-task binary opens during init with `database_url`

@@ -3,7 +3,6 @@
 //! (xtask/contract/schemathesis.toml), and stateful runs along the links of
 //! create → get/update/complete/delete.
 
-
 use std::process::Command;
 use testkit::*;
 

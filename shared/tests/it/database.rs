@@ -1,7 +1,6 @@
 //! The connection an instance holds: one statement per warm request, a 503
 //! when the database is unreachable, and a reconnect after the connection broke.
 
-
 use serde_json::json;
 use shared::Endpoint;
 use std::time::Duration;

@@ -3,7 +3,6 @@
 //! PostgreSQL 15 here does not speak it, so xtask's direct TLS front stands
 //! in for PostgreSQL 17 or Neon's proxy and counts what it sees on the wire.
 
-
 use shared::db::DbError;
 use std::time::{Duration, Instant};
 use testkit::tls_server::{database, server, TlsServer};

@@ -1,7 +1,6 @@
 //! End to end over HTTP through the real `cargo lambda watch` emulator, routed
 //! by `[workspace.metadata.lambda.watch.router]`.
 
-
 use serde_json::{json, Value};
 use testkit::*;
 

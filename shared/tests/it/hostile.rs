@@ -3,7 +3,6 @@
 //! repeated headers, bytes it decodes itself). `devserver.rs` sends the
 //! cases the emulator passes through unchanged over HTTP.
 
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use proptest::prelude::*;

@@ -2,7 +2,6 @@
 //! creates nothing; the same key with another body is 422; keys are per user
 //! and live 24 hours; still one statement per request.
 
-
 use serde_json::{json, Value};
 use shared::App;
 use testkit::*;

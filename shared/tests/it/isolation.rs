@@ -1,6 +1,5 @@
 //! Two users can neither see nor touch each other's tasks.
 
-
 use serde_json::json;
 use testkit::*;
 

@@ -1,6 +1,5 @@
 //! The happy paths of all six endpoints against a real PostgreSQL.
 
-
 use serde_json::{json, Value};
 use testkit::*;
 

@@ -14,6 +14,7 @@ mod idempotency;
 mod isolation;
 mod lifecycle;
 mod managed;
+mod modules;
 mod observability;
 mod outages;
 mod pagination;

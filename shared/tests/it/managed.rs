@@ -5,7 +5,6 @@
 //! as they do across separate instances; faults cost one reconnect, not one
 //! per request.
 
-
 use serde_json::json;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};

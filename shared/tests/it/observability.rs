@@ -3,7 +3,6 @@
 //! never a token, a body or the database password, at any log level. The
 //! real binaries, under the local Runtime API.
 
-
 use serde_json::{json, Value};
 use shared::Endpoint;
 use testkit::instance::Instance;

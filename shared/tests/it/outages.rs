@@ -2,7 +2,6 @@
 //! Retry-After within the timeouts, never hang, and the same instance serves
 //! 2xx again once the database is back. No acknowledged write goes missing.
 
-
 use serde_json::json;
 use shared::Endpoint;
 use std::net::TcpListener;

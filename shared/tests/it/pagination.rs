@@ -1,7 +1,6 @@
 //! The list endpoint's pages and search: keyset pagination with `limit`, an
 //! opaque `cursor` and `Link: <…>; rel="next"`; `q` served by trigram indexes.
 
-
 use serde_json::json;
 use shared::App;
 use std::collections::HashSet;

@@ -1,6 +1,5 @@
 //! Bad input gets a precise 4xx problem and changes nothing; no input gets a 5xx.
 
-
 use serde_json::json;
 use shared::Endpoint;
 use testkit::*;

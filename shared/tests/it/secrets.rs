@@ -1,7 +1,6 @@
 //! DATABASE_URL and BETTER_AUTH_SECRET from Secrets Manager, against a local
 //! Secrets Manager (moto's server, installed into .venv by `cargo xtask test`).
 
-
 use serde_json::json;
 use std::net::TcpStream;
 use std::path::PathBuf;

@@ -2,7 +2,6 @@
 //! certificate from a CA this test makes: what connects, what is refused (and
 //! how), that SNI carries the host name, and `channel_binding`.
 
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};

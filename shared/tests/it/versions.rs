@@ -2,7 +2,6 @@
 //! If-None-Match on PUT, PATCH and DELETE (412 when another tab changed the
 //! task first), If-None-Match on GET (304 while the client's copy is current).
 
-
 use serde_json::json;
 use testkit::*;
 

@@ -4,7 +4,6 @@
 //! functions under `cargo xtask dev`'s server, with its CORS. Then a page
 //! from an origin that is not allowed, and the interactive docs.
 
-
 use serde_json::{json, Value};
 use std::time::Duration;
 use testkit::*;

@@ -3,7 +3,6 @@
 //! hostile-input rules over HTTP (where the emulator passes the request
 //! through unchanged; hostile.rs sends the rest as direct events), and bursts.
 
-
 use serde_json::json;
 use std::collections::HashSet;
 use testkit::*;

@@ -2,7 +2,6 @@
 //! against one fresh database both succeed, and every migration is applied
 //! exactly once.
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_migrations_at_once_take_turns() {
     let admin = testkit::sql().await;

@@ -2,7 +2,6 @@
 //! (the real command) against the dev server: every step passes, and a
 //! failure names its step and exits non-zero.
 
-
 use std::process::Command;
 
 fn smoke(base_url: &str, user: &str, origin: &str) -> (bool, String, String) {
