@@ -19,6 +19,12 @@ const LOCK_KEY: i64 = i64::from_be_bytes(*b"taskmigr");
 
 /// Applies every pending migration; returns the names of those applied now.
 pub async fn run(url: &str) -> anyhow::Result<Vec<String>> {
+    run_to(url, None).await
+}
+
+/// Applies pending migrations up to `version` (all with `None`): tests use it
+/// to put rows in an older schema and watch a migration carry them over.
+pub async fn run_to(url: &str, version: Option<i32>) -> anyhow::Result<Vec<String>> {
     let database = Database::new(&DatabaseConfig {
         url: url.to_owned(),
         connect_timeout: Duration::from_secs(15),
@@ -32,7 +38,11 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<String>> {
         .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
         .await
         .context("waiting for the migration lock")?;
-    let report = embedded::migrations::runner()
+    let mut runner = embedded::migrations::runner();
+    if let Some(version) = version {
+        runner = runner.set_target(refinery::Target::Version(version));
+    }
+    let report = runner
         .run_async(&mut client)
         .await
         .context("applying migrations");

@@ -5,7 +5,9 @@
 //! statement (see `store::create`), so a first request is still one round trip.
 //! The header itself is read in `http::idempotency_key`.
 
+use super::input::NewTask;
 use crate::error::ApiError;
+use sha2::{Digest, Sha256};
 
 pub const KEY_LIFETIME_HOURS: u32 = 24;
 const MAX_KEY_CHARS: usize = 255;
@@ -32,4 +34,28 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// What tells a retry from a different request under the same key: a hash of
+/// the request as parsed (so `{"title":" a "}` and `{"title":"a"}` are the
+/// same request). Each field is length-prefixed (a big-endian u64) and an
+/// absent optional one is a 0 byte, a present one a 1 byte first, so no two
+/// requests hash the same bytes. `V4__idempotency_response.sql` computes the
+/// same for keys stored before it; a new field goes at the end.
+pub fn request_hash(task: &NewTask) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    text(&mut hash, &task.title);
+    match &task.description {
+        None => hash.update([0]),
+        Some(description) => {
+            hash.update([1]);
+            text(&mut hash, description);
+        }
+    }
+    hash.finalize().to_vec()
+}
+
+fn text(hash: &mut Sha256, value: &str) {
+    hash.update((value.len() as u64).to_be_bytes());
+    hash.update(value.as_bytes());
 }

@@ -1,18 +1,20 @@
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A task, as the API answers it. Read back from JSON too: an idempotency
+/// record stores the created task that way (`store::create`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub id: i64,
     pub user_id: String,
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
-    #[serde(serialize_with = "rfc3339_utc")]
+    #[serde(serialize_with = "rfc3339_utc", deserialize_with = "rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(serialize_with = "rfc3339_utc")]
+    #[serde(serialize_with = "rfc3339_utc", deserialize_with = "rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -40,6 +42,14 @@ pub(crate) fn from_micros(micros: i64) -> Option<OffsetDateTime> {
 
 fn rfc3339_utc<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&format_timestamp(*at))
+}
+
+/// Any RFC 3339 timestamp, as PostgreSQL's JSON writes them (offset of the
+/// session's time zone, trailing zeros of the fraction dropped).
+fn rfc3339<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OffsetDateTime, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+        .map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]
@@ -70,6 +80,19 @@ mod tests {
                 "created_at": "2026-11-24T09:00:00.123456Z",
                 "updated_at": "2026-11-24T09:00:00.000000Z"
             })
+        );
+    }
+
+    #[test]
+    fn reads_back_what_postgresql_writes_as_json() {
+        let json = r#"{"id": 7, "user_id": "u", "title": "t", "description": null,
+            "completed": false, "created_at": "2026-11-24T10:00:00.1234+01:00",
+            "updated_at": "2026-11-24T09:00:00+00:00"}"#;
+        let task: Task = serde_json::from_str(json).unwrap();
+        assert_eq!(task.created_at, datetime!(2026-11-24 09:00:00.1234 UTC));
+        assert_eq!(
+            serde_json::to_value(&task).unwrap()["created_at"],
+            "2026-11-24T09:00:00.123400Z"
         );
     }
 }

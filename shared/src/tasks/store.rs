@@ -3,7 +3,7 @@
 //! is indistinguishable from a missing one.
 
 use super::cursor::{Cursor, PageRequest, SortValue};
-use super::idempotency::IdempotencyKey;
+use super::idempotency::{request_hash, IdempotencyKey};
 use super::input::{CompletionChange, NewTask, TaskReplacement};
 use super::model::Task;
 use super::query::{SortKey, SortOrder, StatusFilter};
@@ -145,13 +145,15 @@ const CREATE: &str = concat!(
     task_columns!()
 );
 
-/// Create under an Idempotency-Key ($6). The key is claimed first, with the
-/// id the task will get; only a successful claim inserts the task. A key seen
-/// before answers with the task as it was created (columns 0–6), whether the
-/// request was the same (column 8), and `replayed` (column 7). A key whose
-/// first request is still running blocks the claim until that commits, and
-/// then is invisible to this statement's snapshot: no row at all, a 409.
-/// Expired keys of the user are swept on the way.
+/// Create under an Idempotency-Key ($6), with the request's hash ($7). The
+/// key is claimed first, with the id the task will get and the answer to
+/// replay (the task as this statement creates it: the table's defaults are
+/// `false` and `now()`); only a successful claim inserts the task. A key seen
+/// before answers with its stored task, whether the request was the same
+/// (`same_request`), and `replayed`. A key whose first request is still
+/// running blocks the claim until that commits, and then is invisible to
+/// this statement's snapshot: no row at all, a 409. Expired keys of the user
+/// are swept on the way. Both branches answer the task as JSON text.
 const CREATE_ONCE: &str = concat!(
     "WITH ",
     upsert_owner!(),
@@ -160,11 +162,14 @@ const CREATE_ONCE: &str = concat!(
         WHERE user_id = $1 AND key <> $6 AND created_at < now() - interval '24 hours' \
      ), fresh AS (SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id), \
      claim AS ( \
-        INSERT INTO idempotency_keys AS k (user_id, key, task_id, title, description) \
-        SELECT $1, $6, id, $4, $5 FROM fresh \
+        INSERT INTO idempotency_keys AS k (user_id, key, task_id, request_hash, response) \
+        SELECT $1, $6, id, $7, jsonb_build_object( \
+                 'id', id, 'user_id', $1::text, 'title', $4::text, 'description', $5::text, \
+                 'completed', false, 'created_at', now(), 'updated_at', now()) \
+        FROM fresh \
         ON CONFLICT (user_id, key) DO UPDATE \
-          SET task_id = EXCLUDED.task_id, title = EXCLUDED.title, \
-              description = EXCLUDED.description, created_at = now() \
+          SET task_id = EXCLUDED.task_id, request_hash = EXCLUDED.request_hash, \
+              response = EXCLUDED.response, created_at = now() \
           WHERE k.created_at < now() - interval '24 hours' \
         RETURNING task_id \
      ), created AS ( \
@@ -172,10 +177,10 @@ const CREATE_ONCE: &str = concat!(
         SELECT task_id, $1, $4, $5 FROM claim \
         RETURNING ",
     task_columns!(),
-    " ) SELECT *, false AS replayed, true AS same_request FROM created \
+    " ) SELECT to_jsonb(created)::text AS task, false AS replayed, true AS same_request \
+     FROM created \
      UNION ALL \
-     SELECT task_id, user_id, title, description, false, created_at, created_at, true, \
-            title = $4 AND description IS NOT DISTINCT FROM $5 \
+     SELECT response::text, true, request_hash = $7 \
      FROM idempotency_keys WHERE user_id = $1 AND key = $6 AND NOT EXISTS (SELECT FROM claim)"
 );
 const GET: &str = concat!(
@@ -319,12 +324,16 @@ pub async fn create(
             .map(Creation::Created)
             .ok_or_else(|| DbError::Statement("INSERT returned no row".into()));
     };
+    let hash = request_hash(task);
     params.push((key, Type::TEXT));
+    params.push((&hash, Type::BYTEA));
     let rows = db.query(CREATE_ONCE, &params).await?;
     let Some(row) = rows.first() else {
         return Ok(Creation::KeyInFlight);
     };
-    let task = read(task_from_row(row))?;
+    let task: String = read(row.try_get("task"))?;
+    let task: Task = serde_json::from_str(&task)
+        .map_err(|e| DbError::Statement(format!("a stored answer that is not a task: {e}")))?;
     let replayed: bool = read(row.try_get("replayed"))?;
     let same_request: bool = read(row.try_get("same_request"))?;
     Ok(match (replayed, same_request) {

@@ -239,3 +239,83 @@ async fn first_requests_and_replays_are_one_statement() {
     )
     .await;
 }
+
+/// Keys stored before `V4__idempotency_response.sql` (the task's title and
+/// description copied into the key's row) still answer their original 201
+/// after it, and a different body under them is still a 422.
+#[tokio::test]
+async fn keys_stored_before_the_response_was_kept_still_replay() {
+    let cluster = xtask::postgres::Cluster::throwaway().expect("a throwaway PostgreSQL");
+    cluster.ensure_database("tasks").await.unwrap();
+    let url = cluster.url("tasks");
+    xtask::migrate::run_to(&url, Some(3)).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let user = User::new("before-v4");
+    let old = [
+        (
+            "with-description",
+            41_i64,
+            "Pay rent",
+            Some("before the 5th"),
+        ),
+        ("without", 42, "Buy milk", None),
+    ];
+    client
+        .execute("INSERT INTO users (id) VALUES ($1)", &[&user.id])
+        .await
+        .unwrap();
+    let mut answered = Vec::new();
+    for (key, id, title, description) in old {
+        // What the V3 create statement wrote, and what it answered on a replay.
+        client
+            .execute(
+                "INSERT INTO tasks (id, user_id, title, description) OVERRIDING SYSTEM VALUE \
+                 VALUES ($1, $2, $3, $4)",
+                &[&id, &user.id, &title, &description],
+            )
+            .await
+            .unwrap();
+        client
+            .execute(
+                "INSERT INTO idempotency_keys (user_id, key, task_id, title, description) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&user.id, &key, &id, &title, &description],
+            )
+            .await
+            .unwrap();
+        let row = client
+            .query_one(
+                "SELECT task_id, user_id, title, description, false, created_at, created_at \
+                 FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                &[&user.id, &key],
+            )
+            .await
+            .unwrap();
+        let task = shared::tasks::Task {
+            id: row.get(0),
+            user_id: row.get(1),
+            title: row.get(2),
+            description: row.get(3),
+            completed: row.get(4),
+            created_at: row.get(5),
+            updated_at: row.get(6),
+        };
+        answered.push(serde_json::to_value(&task).unwrap());
+    }
+    xtask::migrate::run(&url).await.unwrap();
+
+    let app = app_for(&url).await;
+    for ((key, _, title, description), original) in old.into_iter().zip(answered) {
+        let body = json!({"title": title, "description": description});
+        let replay = post(&user, key, body).send(&app).await;
+        assert_eq!(replay.expect(201).json(), original, "{key}");
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        post(&user, key, json!({"title": "something else"}))
+            .send(&app)
+            .await
+            .expect(422);
+    }
+}

@@ -16,6 +16,7 @@ mod lifecycle;
 mod managed;
 mod modules;
 mod observability;
+mod openapi;
 mod outages;
 mod pagination;
 mod rejections;
