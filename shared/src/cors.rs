@@ -1,6 +1,6 @@
 //! The API's CORS policy for browser clients, declared once. API Gateway
 //! applies it in production (template.yaml's `CorsConfiguration`, kept equal to
-//! this by `xtask/tests/routes.rs`); `cargo xtask dev` applies it locally in
+//! this by `xtask/tests/it/routes.rs`); `cargo xtask dev` applies it locally in
 //! front of `cargo lambda watch`. The functions themselves never write CORS
 //! headers: API Gateway would ignore them anyway.
 

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for `cargo xtask test` (see xtask/tests/contract.rs)."""
+"""Schemathesis hooks for `cargo xtask test` (see shared/tests/it/contract.rs)."""
 
 import schemathesis
 
@@ -10,7 +10,7 @@ def filter_case(context, case):
     # such bodies with String::from_utf8 and answers 500 itself
     # (crates/cargo-lambda-watch/src/trigger_router.rs). API Gateway passes
     # them on base64-encoded, and the functions answer 400: that is tested in
-    # xtask/tests/rejections.rs with a base64 event.
+    # shared/tests/it/rejections.rs with a base64 event.
     body = case.body
     if isinstance(body, (bytes, bytearray)):
         try:

@@ -1,5 +1,5 @@
 //! Project automation behind `cargo xtask`, also used by the integration tests
-//! (they live in `xtask/tests/` so they can share this code).
+//! (through `testkit`, their harness).
 
 pub mod background;
 pub mod bench;

