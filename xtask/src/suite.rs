@@ -7,8 +7,40 @@ use anyhow::Context;
 use std::path::Path;
 use std::process::Command;
 
+/// How long each step took, printed at the end: what a slow CI run spent its
+/// time on.
+struct Steps {
+    last: std::time::Instant,
+    took: Vec<(&'static str, f64)>,
+}
+
+impl Steps {
+    fn new() -> Self {
+        Self {
+            last: std::time::Instant::now(),
+            took: Vec::new(),
+        }
+    }
+
+    fn done(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.took.push((step, (now - self.last).as_secs_f64()));
+        self.last = now;
+    }
+
+    fn print(&self) {
+        let line: Vec<String> = self
+            .took
+            .iter()
+            .map(|(step, secs)| format!("{step} {secs:.0} s"))
+            .collect();
+        eprintln!("xtask: steps: {}", line.join(", "));
+    }
+}
+
 pub fn command(filters: &[String]) -> anyhow::Result<()> {
     let root = project_root();
+    let mut steps = Steps::new();
     let cargo = |args: &[&str]| tools::run(Command::new("cargo").current_dir(&root).args(args));
     cargo(&["fmt", "--all", "--", "--check"])
         .context("cargo fmt found unformatted code; run `cargo fmt`")?;
@@ -20,14 +52,17 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
         "-D",
         "warnings",
     ])?;
+    steps.done("fmt+clippy");
     let lambda_dir = tools::cargo_lambda(&root)?;
     sam_validate(&root)?;
-    tools::venv_tool(&root, "moto_server", &[tools::MOTO])?;
-    tools::venv_tool(&root, "schemathesis", &[tools::SCHEMATHESIS])?;
+    tools::pypi_tool(&root, tools::MOTO)?;
+    tools::pypi_tool(&root, tools::SCHEMATHESIS)?;
     // Exactly as the emulator builds them (the six packages alone: building
     // them with xtask would unify other features into their dependencies, and
     // cargo lambda watch would then compile everything again on first request).
+    steps.done("PyPI tools, sam validate");
     build::functions(&root)?;
+    steps.done("functions");
 
     let better_auth = better_auth_interop(&root)?;
     // actionlint for .github/workflows (xtask/tests/it/workflows.rs).
@@ -50,6 +85,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
         None
     };
 
+    steps.done("npm, apt, PgBouncer");
     let cluster = Cluster::throwaway()?;
     block_on(cluster.ensure_database("tasks_test"))?;
     let url = cluster.url("tasks_test");
@@ -58,6 +94,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
         "xtask: throwaway PostgreSQL on port {} migrated",
         cluster.port()
     );
+    steps.done("PostgreSQL");
 
     if filters.is_empty() {
         crate::load::check(
@@ -67,6 +104,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
             crate::load::DEFAULT_SECONDS,
         )?;
         crate::bench::command::run(true)?;
+        steps.done("load check, bench smoke");
     }
 
     let path = tools::path_with(lambda_dir.as_deref());
@@ -87,6 +125,9 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
         tools::run(runner.args(filters))
     };
     let direct = run_suite(&url, filters);
+    steps.done("tests");
+    // Before the pooled runs, so that a test runner's summary stays the last line.
+    steps.print();
 
     // Unless the caller picked tests: the endpoint suites again through
     // PgBouncer in transaction mode (as Neon's pooled endpoint), with

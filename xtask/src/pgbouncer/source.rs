@@ -10,17 +10,10 @@ use std::process::Command;
 
 use crate::tools::run;
 
-/// Where the build is kept. Under /var/cache when root, because PgBouncer
-/// then runs as the postgres user, who cannot enter root's home.
+/// Where the build is kept (see `tools::machine_cache`: PgBouncer runs as the
+/// postgres user when we are root).
 fn cache_dir() -> PathBuf {
-    if crate::postgres::is_root() {
-        return PathBuf::from("/var/cache/task-api/pgbouncer-trixie");
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("task-api/pgbouncer-trixie")
+    crate::tools::machine_cache("pgbouncer-trixie")
 }
 
 /// The cached binary, built first when it is missing or too old.
