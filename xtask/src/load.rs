@@ -277,12 +277,7 @@ fn function_processes() -> usize {
 pub const DEFAULT_SECONDS: u64 = 20;
 
 /// `cargo xtask load [--seconds N]`.
-pub fn command(args: &[String]) -> anyhow::Result<()> {
-    let seconds = match args {
-        [] => DEFAULT_SECONDS,
-        [flag, n] if flag == "--seconds" => n.parse().context("--seconds takes a number")?,
-        _ => bail!("usage: cargo xtask load [--seconds N]"),
-    };
+pub fn command(seconds: u64) -> anyhow::Result<()> {
     let root = project_root();
     let lambda_dir = tools::cargo_lambda(&root)?;
     build::functions(&root)?;

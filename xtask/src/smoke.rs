@@ -243,19 +243,18 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     result.and(cleanup)
 }
 
-/// `cargo xtask smoke --url URL (--token T --user U | --secret S [--user U]) [--origin O]`.
-pub fn command(args: &[String]) -> anyhow::Result<()> {
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let url = value("--url").context("--url is required")?;
-    let user = value("--user").unwrap_or_else(|| "smoke-test-user".to_owned());
-    let secret = value("--secret").or_else(|| std::env::var("BETTER_AUTH_SECRET").ok());
+/// `cargo xtask smoke`: the token is `token` (for `user`), or minted for
+/// `user` from `secret` or BETTER_AUTH_SECRET.
+pub fn command(
+    url: String,
+    user: String,
+    token: Option<String>,
+    secret: Option<String>,
+    origin: Option<String>,
+) -> anyhow::Result<()> {
+    let secret = secret.or_else(|| std::env::var("BETTER_AUTH_SECRET").ok());
     let lifetime = Duration::from_secs(600);
-    let token = match (value("--token"), &secret) {
+    let token = match (token, &secret) {
         (Some(token), _) => token,
         (None, Some(secret)) => crate::token::mint(secret, &user, lifetime),
         (None, None) => bail!("give --token, or --secret (or BETTER_AUTH_SECRET) to mint one"),
@@ -265,7 +264,7 @@ pub fn command(args: &[String]) -> anyhow::Result<()> {
         let token = crate::token::mint(secret, &other_user, lifetime);
         (other_user, token)
     });
-    let origin = value("--origin").unwrap_or_else(|| shared::cors::DEV_ORIGINS[0].to_owned());
+    let origin = origin.unwrap_or_else(|| shared::cors::DEV_ORIGINS[0].to_owned());
     run(&Options {
         url,
         user,

@@ -1,7 +1,6 @@
 //! Development tokens: HS256 JWTs signed with `BETTER_AUTH_SECRET`, shaped like
 //! the ones a Better Auth server issues.
 
-use anyhow::bail;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -56,11 +55,7 @@ pub fn now_secs() -> u64 {
 }
 
 /// `cargo xtask token --user ID`.
-pub fn command(args: &[String]) -> anyhow::Result<()> {
-    let user = match args {
-        [flag, user] if flag == "--user" => user,
-        _ => bail!("usage: cargo xtask token --user ID"),
-    };
+pub fn command(user: &str) -> anyhow::Result<()> {
     println!("{}", mint(&dev_secret(), user, DEV_LIFETIME));
     Ok(())
 }

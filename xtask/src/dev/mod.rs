@@ -18,7 +18,7 @@ use crate::background::{serve_http, Background};
 use crate::emulator::Emulator;
 use crate::postgres::Cluster;
 use crate::{block_on, build, migrate, project_root, token, tools, DEV_USER};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use cors::Cors;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
@@ -41,7 +41,9 @@ pub const DEV_CONCURRENCY: u32 = 4;
 const ORIGINS_VARIABLE: &str = "TASK_API_CORS_ORIGINS";
 
 /// `cargo xtask dev [--cors-origin ORIGIN]...`
-pub fn command(args: &[String]) -> anyhow::Result<()> {
+/// `cargo xtask dev`; `cors_origins` are allowed besides the dev origins and
+/// those of the environment.
+pub fn command(cors_origins: &[String]) -> anyhow::Result<()> {
     let mut origins: Vec<String> = shared::cors::DEV_ORIGINS
         .iter()
         .map(|o| o.to_string())
@@ -55,13 +57,7 @@ pub fn command(args: &[String]) -> anyhow::Result<()> {
                 .map(String::from),
         );
     }
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match (arg.as_str(), rest.next()) {
-            ("--cors-origin", Some(origin)) => origins.push(origin.clone()),
-            _ => bail!("usage: cargo xtask dev [--cors-origin ORIGIN]..."),
-        }
-    }
+    origins.extend(cors_origins.iter().cloned());
 
     let root = project_root();
     let (url, cluster) = match std::env::var("DATABASE_URL") {
