@@ -154,6 +154,10 @@ const CREATE: &str = concat!(
 /// running blocks the claim until that commits, and then is invisible to
 /// this statement's snapshot: no row at all, a 409. Expired keys of the user
 /// are swept on the way. Both branches answer the task as JSON text.
+///
+/// Until V4's contract step, the claim also writes `title`/`description` and a
+/// record without a `response` (written by the previous release during a
+/// deploy) is read the old way, so either release can run beside the other.
 const CREATE_ONCE: &str = concat!(
     "WITH ",
     upsert_owner!(),
@@ -162,14 +166,17 @@ const CREATE_ONCE: &str = concat!(
         WHERE user_id = $1 AND key <> $6 AND created_at < now() - interval '24 hours' \
      ), fresh AS (SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id), \
      claim AS ( \
-        INSERT INTO idempotency_keys AS k (user_id, key, task_id, request_hash, response) \
+        INSERT INTO idempotency_keys AS k \
+          (user_id, key, task_id, request_hash, response, title, description) \
         SELECT $1, $6, id, $7, jsonb_build_object( \
                  'id', id, 'user_id', $1::text, 'title', $4::text, 'description', $5::text, \
-                 'completed', false, 'created_at', now(), 'updated_at', now()) \
+                 'completed', false, 'created_at', now(), 'updated_at', now()), \
+               $4, $5 \
         FROM fresh \
         ON CONFLICT (user_id, key) DO UPDATE \
           SET task_id = EXCLUDED.task_id, request_hash = EXCLUDED.request_hash, \
-              response = EXCLUDED.response, created_at = now() \
+              response = EXCLUDED.response, title = EXCLUDED.title, \
+              description = EXCLUDED.description, created_at = now() \
           WHERE k.created_at < now() - interval '24 hours' \
         RETURNING task_id \
      ), created AS ( \
@@ -180,7 +187,11 @@ const CREATE_ONCE: &str = concat!(
     " ) SELECT to_jsonb(created)::text AS task, false AS replayed, true AS same_request \
      FROM created \
      UNION ALL \
-     SELECT response::text, true, request_hash = $7 \
+     SELECT COALESCE(response, jsonb_build_object( \
+              'id', task_id, 'user_id', user_id, 'title', title, 'description', description, \
+              'completed', false, 'created_at', created_at, 'updated_at', created_at))::text, \
+            true, \
+            COALESCE(request_hash = $7, title = $4 AND description IS NOT DISTINCT FROM $5) \
      FROM idempotency_keys WHERE user_id = $1 AND key = $6 AND NOT EXISTS (SELECT FROM claim)"
 );
 const GET: &str = concat!(

@@ -241,8 +241,9 @@ async fn first_requests_and_replays_are_one_statement() {
 }
 
 /// Keys stored before `V4__idempotency_response.sql` (the task's title and
-/// description copied into the key's row) still answer their original 201
-/// after it, and a different body under them is still a 422.
+/// description copied into the key's row), or by the previous release while
+/// a deploy replaces it, still answer their original 201 after it, and a
+/// different body under them is still a 422.
 #[tokio::test]
 async fn keys_stored_before_the_response_was_kept_still_replay() {
     let cluster = xtask::postgres::Cluster::throwaway().expect("a throwaway PostgreSQL");
@@ -306,9 +307,46 @@ async fn keys_stored_before_the_response_was_kept_still_replay() {
         answered.push(serde_json::to_value(&task).unwrap());
     }
     xtask::migrate::run(&url).await.unwrap();
+    // The previous release's functions keep writing the old way until the
+    // deploy replaces them: a record without a response.
+    let late = ("written-during-the-deploy", 43_i64, "Water plants", None);
+    {
+        let (key, id, title, description) = late;
+        client
+            .execute(
+                "INSERT INTO tasks (id, user_id, title, description) OVERRIDING SYSTEM VALUE \
+                 VALUES ($1, $2, $3, $4)",
+                &[&id, &user.id, &title, &description],
+            )
+            .await
+            .unwrap();
+        client
+            .execute(
+                "INSERT INTO idempotency_keys (user_id, key, task_id, title, description) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&user.id, &key, &id, &title, &description],
+            )
+            .await
+            .unwrap();
+        let row = client
+            .query_one(
+                "SELECT created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                &[&user.id, &key],
+            )
+            .await
+            .unwrap();
+        let at: time::OffsetDateTime = row.get(0);
+        answered.push(json!({
+            "id": id, "user_id": user.id, "title": title, "description": description,
+            "completed": false,
+            "created_at": shared::tasks::model::format_timestamp(at),
+            "updated_at": shared::tasks::model::format_timestamp(at),
+        }));
+    }
 
     let app = app_for(&url).await;
-    for ((key, _, title, description), original) in old.into_iter().zip(answered) {
+    let keys = old.into_iter().chain([late]);
+    for ((key, _, title, description), original) in keys.zip(answered) {
         let body = json!({"title": title, "description": description});
         let replay = post(&user, key, body).send(&app).await;
         assert_eq!(replay.expect(201).json(), original, "{key}");
