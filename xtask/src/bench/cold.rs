@@ -287,7 +287,7 @@ pub async fn round_trip_ms(server: &ColdServer) -> anyhow::Result<f64> {
     measure_round_trip(&url).await
 }
 
-/// The cold table of BENCHMARKS.md and the README.
+/// The cold table of BENCHMARKS.md.
 pub fn markdown_table(results: &[ColdResult]) -> String {
     let mut table = String::from(
         "| function | TLS to the database | init (ms) | spawn → first answer (ms) | same, +1 ms each way (ms) | round trips: all / in init |\n\

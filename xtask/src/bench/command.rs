@@ -1,9 +1,9 @@
 //! `cargo xtask bench`: runs the measurements of this module and writes
-//! BENCHMARKS.md, bench/results.json and the README's table.
+//! BENCHMARKS.md and bench/results.json, and nothing else of the work tree.
 
 use crate::postgres::Cluster;
 use crate::{block_on, build, migrate, project_root};
-use anyhow::bail;
+use anyhow::{bail, Context};
 use std::path::Path;
 use std::process::Command;
 
@@ -42,6 +42,7 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let before = work_tree_changes(&root)?;
     build::functions_in(&root, !smoke)?;
     let mut naive = Command::new("cargo");
     naive
@@ -168,27 +169,30 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
                 .unwrap_or_default(),
         ),
     )?;
-    quote_in_readme(&root, "bench", &table)?;
-    quote_in_readme(&root, "cold", &cold)?;
-    quote_in_readme(&root, "quota", &quota)?;
-    quote_in_readme(&root, "concurrency", &concurrency)
+    // The bench's promise: it writes its two files and nothing else.
+    let touched: Vec<String> = work_tree_changes(&root)?
+        .into_iter()
+        .filter(|path| !before.contains(path) && !OURS.contains(&path.as_str()))
+        .collect();
+    if !touched.is_empty() {
+        bail!("the bench changed files it does not own: {touched:?}");
+    }
+    Ok(())
 }
 
-/// Replaces the `which` table between the README's markers, so the quoted
-/// figures are always the last run's.
-fn quote_in_readme(root: &Path, which: &str, table: &str) -> anyhow::Result<()> {
-    let start_marker = format!("<!-- {which} table: written by cargo xtask bench -->\n");
-    let end_marker = format!("<!-- end of {which} table -->");
-    let path = root.join("README.md");
-    let readme = std::fs::read_to_string(&path)?;
-    let (Some(start), Some(end)) = (readme.find(&start_marker), readme.find(&end_marker)) else {
-        bail!("README.md lacks the {which} table markers");
-    };
-    let updated = format!(
-        "{}{start_marker}{table}{}",
-        &readme[..start],
-        &readme[end..]
-    );
-    std::fs::write(path, updated)?;
-    Ok(())
+/// What the bench writes (paths as `git status` names them).
+const OURS: [&str; 2] = ["BENCHMARKS.md", "bench/results.json"];
+
+/// The changed or new files of the work tree, per `git status`.
+fn work_tree_changes(root: &Path) -> anyhow::Result<Vec<String>> {
+    let output = Command::new("git")
+        .current_dir(root)
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .output()
+        .context("running git status")?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.get(3..))
+        .map(str::to_owned)
+        .collect())
 }

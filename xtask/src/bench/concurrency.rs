@@ -228,7 +228,7 @@ async fn sample_sessions(
     Ok(())
 }
 
-/// The table of BENCHMARKS.md and the README.
+/// The table of BENCHMARKS.md.
 pub fn markdown_table(results: &[ConcurrencyResult]) -> String {
     let mut table = String::from(
         "| function | link | concurrency | one instance: invocations/s | p50 / p99 (ms) | peak RSS (MiB) | connections | N instances: invocations/s | p50 / p99 (ms) | connections | one ÷ N |\n\

@@ -461,7 +461,7 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
-/// The table of BENCHMARKS.md and the README.
+/// The table of BENCHMARKS.md.
 pub fn markdown_table(results: &Results) -> String {
     let mut table = String::from(
         "| function | init (ms) | warm p50 (ms) | p90 (ms) | p99 (ms) | p50 with +1 ms link delay (ms) | ÷ one round trip | peak RSS (MiB) | arm64 zip (MiB) | CPU per call, µs: function / PostgreSQL / harness |\n\

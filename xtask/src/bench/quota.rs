@@ -72,7 +72,7 @@ pub(super) async fn run(
     Ok(results)
 }
 
-/// The table of BENCHMARKS.md and the README: one row per function, a
+/// The table of BENCHMARKS.md: one row per function, a
 /// column pair per memory size.
 pub fn markdown_table(results: &[QuotaResult]) -> String {
     let mut table = String::from("| function |");

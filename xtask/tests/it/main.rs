@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod devserver;
+mod links;
 mod migrations;
 mod routes;
 mod smoke;
