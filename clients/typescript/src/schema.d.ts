@@ -9,7 +9,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
             };
             cookie?: never;
@@ -30,9 +33,15 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
-                /** @description A positive 64-bit integer (anything else is a 400). */
+                /**
+                 * @description A positive 64-bit integer (anything else is a 400).
+                 * @example 42
+                 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -54,9 +63,15 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
-                /** @description A positive 64-bit integer (anything else is a 400). */
+                /**
+                 * @description A positive 64-bit integer (anything else is a 400).
+                 * @example 42
+                 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -239,11 +254,20 @@ export interface components {
         IfMatch: string;
         /** @description `*` or a list of ETags, compared weakly (`W/"…"` matches too). On GET: 304 when one names the task's current version (`*`: any). On PUT, PATCH and DELETE: 412 and nothing changes when one does (`*`: whenever the task exists). */
         IfNoneMatch: string;
-        /** @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title or description is 422; a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key. */
+        /**
+         * @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title or description is 422; a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key.
+         * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+         */
         IdempotencyKey: string;
-        /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+        /**
+         * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+         * @example kX3f9q2LrT
+         */
         UserId: string;
-        /** @description A positive 64-bit integer (anything else is a 400). */
+        /**
+         * @description A positive 64-bit integer (anything else is a 400).
+         * @example 42
+         */
         TaskId: number;
     };
     requestBodies: never;
@@ -270,7 +294,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
             };
             cookie?: never;
@@ -300,11 +327,17 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title or description is 422; a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key. */
+                /**
+                 * @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title or description is 422; a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
             };
             cookie?: never;
@@ -347,9 +380,15 @@ export interface operations {
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
-                /** @description A positive 64-bit integer (anything else is a 400). */
+                /**
+                 * @description A positive 64-bit integer (anything else is a 400).
+                 * @example 42
+                 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -384,9 +423,15 @@ export interface operations {
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
-                /** @description A positive 64-bit integer (anything else is a 400). */
+                /**
+                 * @description A positive 64-bit integer (anything else is a 400).
+                 * @example 42
+                 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -418,9 +463,15 @@ export interface operations {
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
-                /** @description A positive 64-bit integer (anything else is a 400). */
+                /**
+                 * @description A positive 64-bit integer (anything else is a 400).
+                 * @example 42
+                 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -454,9 +505,15 @@ export interface operations {
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
-                /** @description Must equal the token's subject (else 403). Any string; "123" is a string too. */
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
                 user_id: components["parameters"]["UserId"];
-                /** @description A positive 64-bit integer (anything else is a 400). */
+                /**
+                 * @description A positive 64-bit integer (anything else is a 400).
+                 * @example 42
+                 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;

@@ -73,3 +73,109 @@ fn a_problem_has_exactly_the_schemas_properties() {
     );
     assert_eq!(item["additionalProperties"], serde_yaml::Value::Bool(false));
 }
+
+fn spec() -> Value {
+    let text = std::fs::read_to_string(xtask::project_root().join("openapi.yaml")).unwrap();
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    serde_json::to_value(yaml).unwrap()
+}
+
+fn example(spec: &Value, name: &str) -> Value {
+    let value = &spec["components"]["examples"][name]["value"];
+    assert!(!value.is_null(), "no example {name}");
+    value.clone()
+}
+
+/// The interactive docs group the operations under `tasks` and show, for each,
+/// an example of what to send and of what comes back.
+#[test]
+fn every_operation_is_tagged_and_has_request_and_response_examples() {
+    let spec = spec();
+    let has_examples = |node: &Value| {
+        node["content"]
+            .as_object()
+            .is_some_and(|types| types.values().any(|t| t["examples"].is_object()))
+    };
+    let resolve = |node: &Value| -> Value {
+        match node["$ref"].as_str() {
+            Some(reference) => spec
+                .pointer(reference.trim_start_matches('#'))
+                .unwrap()
+                .clone(),
+            None => node.clone(),
+        }
+    };
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if method == "parameters" {
+                continue;
+            }
+            operations += 1;
+            let name = format!("{method} {path}");
+            assert_eq!(operation["tags"], serde_json::json!(["tasks"]), "{name}");
+            let parameters = item["parameters"]
+                .as_array()
+                .into_iter()
+                .chain(operation["parameters"].as_array())
+                .flatten()
+                .map(resolve);
+            let request = has_examples(&operation["requestBody"])
+                || parameters.into_iter().any(|p| !p["example"].is_null());
+            assert!(request, "{name} shows no request example");
+            let responses = operation["responses"].as_object().unwrap();
+            let success = responses
+                .iter()
+                .filter(|(status, _)| status.starts_with('2'))
+                .map(|(_, response)| resolve(response))
+                .any(|response| has_examples(&response) || response["content"].is_null());
+            assert!(success, "{name} shows no success example");
+            for status in ["400", "401"] {
+                assert!(
+                    has_examples(&resolve(&responses[status])),
+                    "{name} {status}"
+                );
+            }
+        }
+    }
+    assert_eq!(operations, 6);
+}
+
+/// The examples are what the API accepts and answers, to the byte: request
+/// bodies pass the real parsers, tasks read back and serialize unchanged, and
+/// each problem is exactly what `http::problem` writes for that error.
+#[test]
+fn the_examples_are_what_the_api_accepts_and_answers() {
+    use shared::tasks::{CompletionChange, NewTask, TaskReplacement};
+    let spec = spec();
+    let body = |name: &str| serde_json::to_vec(&example(&spec, name)).unwrap();
+    NewTask::from_json(&body("NewTask")).unwrap();
+    TaskReplacement::from_json(&body("TaskReplacement")).unwrap();
+    CompletionChange::from_json(&body("Completion")).unwrap();
+    for name in ["Task", "CreatedTask"] {
+        let value = example(&spec, name);
+        let task: Task = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&task).unwrap(), value, "{name}");
+    }
+    let page = example(&spec, "TaskPage");
+    let tasks: Vec<Task> = serde_json::from_value(page.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&tasks).unwrap(), page);
+    let problems = [
+        (
+            "BadRequest",
+            ApiError::invalid("title", "must be 1–255 characters"),
+        ),
+        (
+            "Unauthorized",
+            ApiError::Unauthorized("token has expired".into()),
+        ),
+        ("Forbidden", ApiError::Forbidden),
+        ("NotFound", ApiError::NotFound),
+        ("PreconditionFailed", ApiError::PreconditionFailed),
+    ];
+    for (name, error) in problems {
+        let response = problem(&error);
+        let sent: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(example(&spec, name), sent, "{name}");
+    }
+}
