@@ -378,7 +378,12 @@ impl Reply {
 /// server itself even when the API under test goes through PgBouncer.
 pub async fn sql() -> tokio_postgres::Client {
     let url = std::env::var("TEST_ADMIN_DATABASE_URL").unwrap_or_else(|_| database_url());
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+    sql_at(&url).await
+}
+
+/// A plain connection to `url`, behind the API's back.
+pub async fn sql_at(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .expect("connecting to the test database");
     tokio::spawn(connection);
@@ -465,10 +470,16 @@ pub fn emulator(concurrency: u32) -> xtask::emulator::Emulator {
 
 /// A server of the test's own, migrated, so it can be stopped and started.
 pub async fn own_database() -> (xtask::postgres::Cluster, String) {
+    own_database_at(None).await
+}
+
+/// [`own_database`], migrated only up to `version` (all with `None`): for
+/// rows put in an older schema, then carried over by the later migrations.
+pub async fn own_database_at(version: Option<i32>) -> (xtask::postgres::Cluster, String) {
     let cluster = xtask::postgres::Cluster::throwaway().expect("a throwaway PostgreSQL");
     cluster.ensure_database("tasks").await.unwrap();
     let url = cluster.url("tasks");
-    xtask::migrate::run(&url).await.unwrap();
+    xtask::migrate::run_to(&url, version).await.unwrap();
     (cluster, url)
 }
 

@@ -240,21 +240,63 @@ async fn first_requests_and_replays_are_one_statement() {
     .await;
 }
 
+/// Writes a create under `key` the way the V3 statement did (the task, and
+/// its title and description copied into the key's row); answers what that
+/// statement answered on a replay.
+async fn create_the_v3_way(
+    client: &tokio_postgres::Client,
+    user: &User,
+    (key, id, title, description): (&str, i64, &str, Option<&str>),
+) -> Value {
+    client
+        .execute(
+            "INSERT INTO tasks (id, user_id, title, description) OVERRIDING SYSTEM VALUE \
+             VALUES ($1, $2, $3, $4)",
+            &[&id, &user.id, &title, &description],
+        )
+        .await
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO idempotency_keys (user_id, key, task_id, title, description) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&user.id, &key, &id, &title, &description],
+        )
+        .await
+        .unwrap();
+    let row = client
+        .query_one(
+            "SELECT task_id, user_id, title, description, false, created_at, created_at \
+             FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            &[&user.id, &key],
+        )
+        .await
+        .unwrap();
+    let task = shared::tasks::Task {
+        id: row.get(0),
+        user_id: row.get(1),
+        title: row.get(2),
+        description: row.get(3),
+        completed: row.get(4),
+        created_at: row.get(5),
+        updated_at: row.get(6),
+    };
+    serde_json::to_value(&task).unwrap()
+}
+
 /// Keys stored before `V4__idempotency_response.sql` (the task's title and
 /// description copied into the key's row), or by the previous release while
 /// a deploy replaces it, still answer their original 201 after it, and a
 /// different body under them is still a 422.
 #[tokio::test]
 async fn keys_stored_before_the_response_was_kept_still_replay() {
-    let cluster = xtask::postgres::Cluster::throwaway().expect("a throwaway PostgreSQL");
-    cluster.ensure_database("tasks").await.unwrap();
-    let url = cluster.url("tasks");
-    xtask::migrate::run_to(&url, Some(3)).await.unwrap();
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+    let (_cluster, url) = own_database_at(Some(3)).await;
+    let client = sql_at(&url).await;
+    let user = User::new("before-v4");
+    client
+        .execute("INSERT INTO users (id) VALUES ($1)", &[&user.id])
         .await
         .unwrap();
-    tokio::spawn(connection);
-    let user = User::new("before-v4");
     let old = [
         (
             "with-description",
@@ -264,85 +306,15 @@ async fn keys_stored_before_the_response_was_kept_still_replay() {
         ),
         ("without", 42, "Buy milk", None),
     ];
-    client
-        .execute("INSERT INTO users (id) VALUES ($1)", &[&user.id])
-        .await
-        .unwrap();
     let mut answered = Vec::new();
-    for (key, id, title, description) in old {
-        // What the V3 create statement wrote, and what it answered on a replay.
-        client
-            .execute(
-                "INSERT INTO tasks (id, user_id, title, description) OVERRIDING SYSTEM VALUE \
-                 VALUES ($1, $2, $3, $4)",
-                &[&id, &user.id, &title, &description],
-            )
-            .await
-            .unwrap();
-        client
-            .execute(
-                "INSERT INTO idempotency_keys (user_id, key, task_id, title, description) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&user.id, &key, &id, &title, &description],
-            )
-            .await
-            .unwrap();
-        let row = client
-            .query_one(
-                "SELECT task_id, user_id, title, description, false, created_at, created_at \
-                 FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-                &[&user.id, &key],
-            )
-            .await
-            .unwrap();
-        let task = shared::tasks::Task {
-            id: row.get(0),
-            user_id: row.get(1),
-            title: row.get(2),
-            description: row.get(3),
-            completed: row.get(4),
-            created_at: row.get(5),
-            updated_at: row.get(6),
-        };
-        answered.push(serde_json::to_value(&task).unwrap());
+    for create in old {
+        answered.push(create_the_v3_way(&client, &user, create).await);
     }
     xtask::migrate::run(&url).await.unwrap();
     // The previous release's functions keep writing the old way until the
     // deploy replaces them: a record without a response.
     let late = ("written-during-the-deploy", 43_i64, "Water plants", None);
-    {
-        let (key, id, title, description) = late;
-        client
-            .execute(
-                "INSERT INTO tasks (id, user_id, title, description) OVERRIDING SYSTEM VALUE \
-                 VALUES ($1, $2, $3, $4)",
-                &[&id, &user.id, &title, &description],
-            )
-            .await
-            .unwrap();
-        client
-            .execute(
-                "INSERT INTO idempotency_keys (user_id, key, task_id, title, description) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&user.id, &key, &id, &title, &description],
-            )
-            .await
-            .unwrap();
-        let row = client
-            .query_one(
-                "SELECT created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-                &[&user.id, &key],
-            )
-            .await
-            .unwrap();
-        let at: time::OffsetDateTime = row.get(0);
-        answered.push(json!({
-            "id": id, "user_id": user.id, "title": title, "description": description,
-            "completed": false,
-            "created_at": shared::tasks::model::format_timestamp(at),
-            "updated_at": shared::tasks::model::format_timestamp(at),
-        }));
-    }
+    answered.push(create_the_v3_way(&client, &user, late).await);
 
     let app = app_for(&url).await;
     let keys = old.into_iter().chain([late]);
