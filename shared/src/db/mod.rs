@@ -70,6 +70,13 @@ enum Failure {
 }
 
 impl Failure {
+    fn reason(&self) -> String {
+        match self {
+            Failure::ConnectionLost(reason) | Failure::Canceled(reason) => reason.clone(),
+            Failure::Other(error) => error.to_string(),
+        }
+    }
+
     fn into_error(self) -> DbError {
         match self {
             Failure::ConnectionLost(reason) | Failure::Canceled(reason) => {
@@ -185,13 +192,10 @@ impl Database {
     /// (managed.rs's lock test saw it: the first statement behind the stuck
     /// one failed with 57014 in 5 of 37 runs).
     pub async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, DbError> {
-        match self.run(sql, params).await {
-            Err(Failure::Canceled(reason)) => {
-                tracing::info!(%reason, "statement cancelled before it took effect; sending it once more");
-                self.run(sql, params).await.map_err(Failure::into_error)
-            }
-            other => other.map_err(Failure::into_error),
-        }
+        self.run_retrying(sql, params, |failure| {
+            matches!(failure, Failure::Canceled(_))
+        })
+        .await
     }
 
     /// Like [`Database::query`], for statements that change nothing: when the
@@ -201,9 +205,25 @@ impl Database {
         sql: &str,
         params: &[Param<'_>],
     ) -> Result<Vec<Row>, DbError> {
+        self.run_retrying(sql, params, |failure| {
+            matches!(failure, Failure::Canceled(_) | Failure::ConnectionLost(_))
+        })
+        .await
+    }
+
+    /// Runs the statement, and once more (on a fresh connection: the failed
+    /// one was discarded) when its first failure is one `retry` says cannot
+    /// have changed anything by being sent again: a cancelled statement, or,
+    /// for statements that change nothing, a lost connection.
+    async fn run_retrying(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        retry: fn(&Failure) -> bool,
+    ) -> Result<Vec<Row>, DbError> {
         match self.run(sql, params).await {
-            Err(Failure::ConnectionLost(reason) | Failure::Canceled(reason)) => {
-                tracing::info!(%reason, "connection lost or statement cancelled during a read; retrying once on a new one");
+            Err(failure) if retry(&failure) => {
+                tracing::info!(reason = %failure.reason(), "sending the statement once more, on a new connection");
                 self.run(sql, params).await.map_err(Failure::into_error)
             }
             other => other.map_err(Failure::into_error),
