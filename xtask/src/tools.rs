@@ -69,6 +69,21 @@ pub fn pypi_tool(root: &Path, pin: &str) -> anyhow::Result<PathBuf> {
     Ok(link.join("bin"))
 }
 
+/// `git status --porcelain` of the work tree, untracked files listed one by
+/// one: what a command that should write nothing (or only its own files)
+/// must leave as it found it.
+pub fn work_tree_status(root: &Path) -> anyhow::Result<Vec<String>> {
+    let output = Command::new("git")
+        .current_dir(root)
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .output()
+        .context("running git status")?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
 /// Adds a Rust target through rustup when it is missing (cross-compiling for
 /// arm64 needs its standard library).
 pub fn ensure_rust_target(target: &str) -> anyhow::Result<()> {

@@ -164,41 +164,27 @@ impl ListQuery {
 mod tests {
     use super::*;
 
-    /// The query alone, as the tests below knew it before the cursor moved out.
-    struct ListQuery;
-    impl ListQuery {
-        fn parse<'a>(
-            pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-            _user_id: &str,
-        ) -> Result<super::ListQuery, ApiError> {
-            super::ListQuery::parse(pairs).map(|(query, _cursor)| query)
-        }
-        fn default() -> super::ListQuery {
-            super::ListQuery::default()
-        }
+    /// The query alone, without the cursor's text.
+    fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ListQuery, ApiError> {
+        ListQuery::parse(pairs).map(|(query, _cursor)| query)
     }
 
     #[test]
     fn list_query_defaults_and_values() {
-        assert_eq!(ListQuery::parse([], "u").unwrap(), ListQuery::default());
-        let q = ListQuery::parse(
-            [("sort", "title"), ("status", "pending"), ("utm", "x")],
-            "u",
-        )
-        .unwrap();
+        assert_eq!(parse([]).unwrap(), ListQuery::default());
+        let q = parse([("sort", "title"), ("status", "pending"), ("utm", "x")]).unwrap();
         assert_eq!(
             (q.sort, q.order, q.status),
             (SortKey::Title, SortOrder::Asc, StatusFilter::Pending)
         );
-        let q = ListQuery::parse(
-            [
-                ("sort", "updated"),
-                ("order", "asc"),
-                ("limit", "5"),
-                ("q", "milk"),
-            ],
-            "u",
-        )
+        let q = parse([
+            ("sort", "updated"),
+            ("order", "asc"),
+            ("limit", "5"),
+            ("q", "milk"),
+        ])
         .unwrap();
         assert_eq!(
             (q.order, q.limit, q.search.as_deref()),

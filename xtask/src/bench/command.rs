@@ -3,7 +3,7 @@
 
 use crate::postgres::Cluster;
 use crate::{block_on, build, migrate, project_root};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use std::path::Path;
 use std::process::Command;
 
@@ -183,15 +183,10 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
 /// What the bench writes (paths as `git status` names them).
 const OURS: [&str; 2] = ["BENCHMARKS.md", "bench/results.json"];
 
-/// The changed or new files of the work tree, per `git status`.
+/// The changed or new files of the work tree.
 fn work_tree_changes(root: &Path) -> anyhow::Result<Vec<String>> {
-    let output = Command::new("git")
-        .current_dir(root)
-        .args(["status", "--porcelain", "--untracked-files=all"])
-        .output()
-        .context("running git status")?;
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
+    Ok(crate::tools::work_tree_status(root)?
+        .iter()
         .filter_map(|line| line.get(3..))
         .map(str::to_owned)
         .collect())

@@ -19,13 +19,8 @@ fn xtask(args: &[&str]) -> Output {
 
 /// What a command that did something would leave behind: the work tree's
 /// state and the outputs the commands write.
-fn traces() -> (String, Vec<Option<SystemTime>>) {
+fn traces() -> (Vec<String>, Vec<Option<SystemTime>>) {
     let root = xtask::project_root();
-    let status = Command::new("git")
-        .current_dir(&root)
-        .args(["status", "--porcelain", "--untracked-files=all"])
-        .output()
-        .unwrap();
     let written = [
         "BENCHMARKS.md",
         "bench/results.json",
@@ -40,10 +35,7 @@ fn traces() -> (String, Vec<Option<SystemTime>>) {
             .ok()
     })
     .collect();
-    (
-        String::from_utf8_lossy(&status.stdout).into_owned(),
-        written,
-    )
+    (xtask::tools::work_tree_status(&root).unwrap(), written)
 }
 
 #[test]
