@@ -285,7 +285,7 @@ pub fn command(seconds: u64) -> anyhow::Result<()> {
     block_on(cluster.ensure_database("tasks_load"))?;
     let url = cluster.url("tasks_load");
     block_on(migrate::run(&url))?;
-    check(&root, lambda_dir.as_deref(), &url, seconds)
+    check(&root, &lambda_dir, &url, seconds)
 }
 
 /// The load run: `cargo lambda watch --concurrency 8` on `database_url`, 32
@@ -293,7 +293,7 @@ pub fn command(seconds: u64) -> anyhow::Result<()> {
 /// connections than function instances.
 pub fn check(
     root: &Path,
-    lambda_dir: Option<&Path>,
+    lambda_dir: &Path,
     database_url: &str,
     seconds: u64,
 ) -> anyhow::Result<()> {

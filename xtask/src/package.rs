@@ -17,7 +17,7 @@ pub fn command() -> anyhow::Result<()> {
     tools::run(
         Command::new("cargo")
             .current_dir(&root)
-            .env("PATH", tools::path_with(lambda_dir.as_deref()))
+            .env("PATH", tools::path_with(&lambda_dir))
             .args([
                 "lambda",
                 "build",

@@ -99,7 +99,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     if filters.is_empty() {
         crate::load::check(
             &root,
-            lambda_dir.as_deref(),
+            &lambda_dir,
             &url,
             crate::load::DEFAULT_SECONDS,
         )?;
@@ -107,7 +107,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
         steps.done("load check, bench smoke");
     }
 
-    let path = tools::path_with(lambda_dir.as_deref());
+    let path = tools::path_with(&lambda_dir);
     let run_suite = |database_url: &str, filters: &[String]| {
         let mut runner = Command::new("cargo");
         runner

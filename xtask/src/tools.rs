@@ -29,8 +29,8 @@ pub fn machine_cache(name: &str) -> PathBuf {
 }
 
 /// The directory holding `cargo-lambda` (the pinned one).
-pub fn cargo_lambda(root: &Path) -> anyhow::Result<Option<PathBuf>> {
-    pypi_tool(root, CARGO_LAMBDA).map(Some)
+pub fn cargo_lambda(root: &Path) -> anyhow::Result<PathBuf> {
+    pypi_tool(root, CARGO_LAMBDA)
 }
 
 /// `.venv/bin`, with `pin` installed there. `.venv` links to one virtualenv
@@ -101,9 +101,9 @@ pub fn ensure_rust_target(target: &str) -> anyhow::Result<()> {
 }
 
 /// PATH with `dir` in front, for child processes.
-pub fn path_with(dir: Option<&Path>) -> std::ffi::OsString {
+pub fn path_with(dir: &Path) -> std::ffi::OsString {
     let current = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = dir.into_iter().map(Path::to_path_buf).collect();
+    let mut dirs = vec![dir.to_path_buf()];
     dirs.extend(std::env::split_paths(&current));
     std::env::join_paths(dirs).unwrap_or(current)
 }

@@ -79,15 +79,15 @@ async fn fetch(arn: &str, env: Lookup<'_>) -> Result<String, AwsError> {
             };
             format!("https://secretsmanager.{region}.{suffix}")
         });
-    let body = serde_json::json!({ "SecretId": arn }).to_string();
+    let body = Bytes::from(serde_json::json!({ "SecretId": arn }).to_string());
     let mut request = hyper::Request::post(endpoint.as_str())
         .header("content-type", "application/x-amz-json-1.1")
         .header("x-amz-target", "secretsmanager.GetSecretValue")
-        .body(Full::new(Bytes::from(body.clone())))
+        .body(Full::new(body.clone()))
         .map_err(|e| AwsError::Endpoint(format!("{endpoint}: {e}")))?;
     sign_request(
         &mut request,
-        body.as_bytes(),
+        &body,
         credentials,
         &region,
         "secretsmanager",

@@ -79,7 +79,7 @@ pub fn command(cors_origins: &[String]) -> anyhow::Result<()> {
     build::functions(&root)?;
 
     let token = token::mint(&secret, DEV_USER, token::DEV_LIFETIME);
-    let path = tools::path_with(lambda_dir.as_deref());
+    let path = tools::path_with(&lambda_dir);
     let path = path.to_string_lossy();
     let log = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
     let env = [
