@@ -97,12 +97,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     steps.done("PostgreSQL");
 
     if filters.is_empty() {
-        crate::load::check(
-            &root,
-            &lambda_dir,
-            &url,
-            crate::load::DEFAULT_SECONDS,
-        )?;
+        crate::load::check(&root, &lambda_dir, &url, crate::load::DEFAULT_SECONDS)?;
         crate::bench::command::run(true)?;
         steps.done("load check, bench smoke");
     }

@@ -11,18 +11,22 @@ use shared::ApiError;
 use std::collections::BTreeSet;
 use time::macros::datetime;
 
-fn schema(name: &str) -> serde_yaml::Value {
+/// openapi.yaml, as JSON values.
+fn spec() -> Value {
     let text = std::fs::read_to_string(xtask::project_root().join("openapi.yaml")).unwrap();
-    let spec: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    spec["components"]["schemas"][name].clone()
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    serde_json::to_value(yaml).unwrap()
 }
 
-fn names(value: &serde_yaml::Value) -> BTreeSet<String> {
+fn schema(name: &str) -> Value {
+    spec()["components"]["schemas"][name].clone()
+}
+
+/// The names a schema lists: the keys of `properties`, or `required`'s items.
+fn names(value: &Value) -> BTreeSet<String> {
     match value {
-        serde_yaml::Value::Mapping(map) => {
-            map.keys().map(|k| k.as_str().unwrap().to_owned()).collect()
-        }
-        serde_yaml::Value::Sequence(items) => items
+        Value::Object(map) => map.keys().cloned().collect(),
+        Value::Array(items) => items
             .iter()
             .map(|k| k.as_str().unwrap().to_owned())
             .collect(),
@@ -49,10 +53,7 @@ fn a_task_has_exactly_the_schemas_properties() {
     let schema = schema("Task");
     assert_eq!(answered, names(&schema["properties"]), "Task properties");
     assert_eq!(answered, names(&schema["required"]), "Task required");
-    assert_eq!(
-        schema["additionalProperties"],
-        serde_yaml::Value::Bool(false)
-    );
+    assert_eq!(schema["additionalProperties"], Value::Bool(false));
 }
 
 #[test]
@@ -67,17 +68,8 @@ fn a_problem_has_exactly_the_schemas_properties() {
         names(&item["properties"]),
         "errors[]"
     );
-    assert_eq!(
-        schema["additionalProperties"],
-        serde_yaml::Value::Bool(false)
-    );
-    assert_eq!(item["additionalProperties"], serde_yaml::Value::Bool(false));
-}
-
-fn spec() -> Value {
-    let text = std::fs::read_to_string(xtask::project_root().join("openapi.yaml")).unwrap();
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    serde_json::to_value(yaml).unwrap()
+    assert_eq!(schema["additionalProperties"], Value::Bool(false));
+    assert_eq!(item["additionalProperties"], Value::Bool(false));
 }
 
 fn example(spec: &Value, name: &str) -> Value {
