@@ -151,13 +151,8 @@ fn a_route_missing_from_either_file_is_caught() {
 
 #[test]
 fn template_cors_is_the_declared_policy() {
-    let template: Yaml = serde_yaml::from_str(&read("template.yaml")).unwrap();
-    let apis: Vec<&Yaml> = template["Resources"]
-        .as_mapping()
-        .unwrap()
-        .values()
-        .filter(|r| r["Type"] == "AWS::Serverless::HttpApi")
-        .collect();
+    let template = crate::template::template();
+    let apis = crate::template::http_apis(&template);
     assert!(!apis.is_empty());
     for api in apis {
         cors_is_the_declared_policy(&template, &api["Properties"]["CorsConfiguration"]);

@@ -9,8 +9,18 @@ fn template_text() -> String {
     std::fs::read_to_string(xtask::project_root().join("template.yaml")).unwrap()
 }
 
-fn template() -> Yaml {
+pub(crate) fn template() -> Yaml {
     serde_yaml::from_str(&template_text()).unwrap()
+}
+
+/// The template's HTTP APIs (one per deployment mode).
+pub(crate) fn http_apis(template: &Yaml) -> Vec<&Yaml> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::HttpApi")
+        .collect()
 }
 
 fn functions(template: &Yaml, condition: &str) -> Vec<(String, Yaml)> {
@@ -105,12 +115,7 @@ fn the_database_is_protected_by_caps_in_both_modes() {
         let max = &function["Properties"]["FunctionScalingConfig"]["MaxExecutionEnvironments"];
         assert!(is_ref(max, "ManagedInstancesMaxEnvironments"), "{name}");
     }
-    let apis: Vec<&Yaml> = template["Resources"]
-        .as_mapping()
-        .unwrap()
-        .values()
-        .filter(|r| r["Type"] == "AWS::Serverless::HttpApi")
-        .collect();
+    let apis = http_apis(&template);
     assert_eq!(apis.len(), 2);
     for api in apis {
         let throttling = &api["Properties"]["DefaultRouteSettings"];
