@@ -47,11 +47,15 @@ enum Command {
         seconds: u64,
     },
     /// Init, warm latency, round trips, RSS and zip size of every function,
-    /// written to BENCHMARKS.md and bench/results.json (about 10 minutes)
+    /// written to BENCHMARKS.md, bench/results.json and charts in bench/ (about 10 minutes)
     Bench {
         /// A few invocations on debug builds; nothing written (part of `test`)
         #[arg(long)]
         smoke: bool,
+        /// Only count instructions per warm request (callgrind, release
+        /// builds, about 2 minutes); nothing written
+        #[arg(long, conflicts_with = "smoke")]
+        instructions: bool,
     },
     /// Release arm64 zips of the six functions (as `sam build` makes them), with sizes
     Package,
@@ -93,7 +97,10 @@ fn main() {
         Some(Command::Test { filters }) => xtask::suite::command(&filters),
         Some(Command::Migrate) => xtask::migrate::command(),
         Some(Command::Load { seconds }) => xtask::load::command(seconds),
-        Some(Command::Bench { smoke }) => xtask::bench::command::run(smoke),
+        Some(Command::Bench {
+            smoke,
+            instructions,
+        }) => xtask::bench::command::run(smoke, instructions),
         Some(Command::Package) => xtask::package::command(),
         Some(Command::Token { user }) => xtask::token::command(&user),
         Some(Command::Smoke {
@@ -136,7 +143,17 @@ mod tests {
         ));
         assert!(matches!(
             parse(&["bench", "--smoke"]),
-            Command::Bench { smoke: true }
+            Command::Bench {
+                smoke: true,
+                instructions: false
+            }
+        ));
+        assert!(matches!(
+            parse(&["bench", "--instructions"]),
+            Command::Bench {
+                smoke: false,
+                instructions: true
+            }
         ));
         assert!(matches!(parse(&["token", "--user", "u"]), Command::Token { user } if user == "u"));
         assert!(matches!(

@@ -19,15 +19,19 @@ use crate::postgres::Cluster;
 use crate::runtime_api::RuntimeApi;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "bench-password";
 
 /// One way of reaching the database (and the token keys).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Variant {
+    /// `sslmode=disable`: no TLS, the same SCRAM login. Not a way to reach
+    /// Neon; it is here so that the other variants' round trips split into
+    /// what TLS adds and what the login and the statement cost.
+    Plain,
     /// `sslmode=require`, the usual SSLRequest first.
     Postgres,
     /// `sslmode=require&sslnegotiation=direct`.
@@ -39,7 +43,8 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 4] = [
+    pub const ALL: [Variant; 5] = [
+        Variant::Plain,
         Variant::Postgres,
         Variant::Direct,
         Variant::DirectVerifyFull,
@@ -48,6 +53,7 @@ impl Variant {
 
     pub fn label(self) -> &'static str {
         match self {
+            Variant::Plain => "disable (no TLS)",
             Variant::Postgres => "require, SSLRequest",
             Variant::Direct => "require, direct",
             Variant::DirectVerifyFull => "verify-full, direct",
@@ -56,7 +62,7 @@ impl Variant {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColdResult {
     pub name: String,
     pub variant: Variant,
@@ -159,6 +165,7 @@ pub(super) async fn links(
         }
     };
     let (port, options) = match variant {
+        Variant::Plain => (server.cluster.port(), "sslmode=disable".to_owned()),
         Variant::Postgres => (server.cluster.port(), "sslmode=require".to_owned()),
         Variant::Direct | Variant::DirectWithJwks => (
             server.front.port,

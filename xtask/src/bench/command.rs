@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: runs the measurements of this module and writes
-//! BENCHMARKS.md and bench/results.json, and nothing else of the work tree.
+//! BENCHMARKS.md, bench/results.json and the charts in bench/, and nothing
+//! else of the work tree.
 
 use crate::postgres::Cluster;
 use crate::{block_on, build, migrate, project_root};
@@ -13,6 +14,7 @@ fn bench_binaries(
     invocations: usize,
     delayed_invocations: usize,
     concurrency_seconds: f64,
+    counted_instructions: usize,
 ) -> anyhow::Result<crate::bench::Results> {
     let cluster = Cluster::throwaway_unlogged()?;
     block_on(cluster.ensure_database("tasks_bench"))?;
@@ -25,16 +27,20 @@ fn bench_binaries(
         invocations,
         delayed_invocations,
         concurrency_seconds,
+        counted_instructions,
     }))?;
     Ok(results)
 }
 
-pub fn run(smoke: bool) -> anyhow::Result<()> {
+pub fn run(smoke: bool, instructions_only: bool) -> anyhow::Result<()> {
     let root = project_root();
+    if instructions_only {
+        return count_instructions(&root);
+    }
     // Binaries built elsewhere (e.g. with symbols, for `perf record`): measured
     // as they are, and nothing is written.
     if let Some(dir) = std::env::var_os("XTASK_BENCH_BIN_DIR") {
-        let results = bench_binaries(Path::new(&dir), 1000, 300, 3.0)?;
+        let results = bench_binaries(Path::new(&dir), 1000, 300, 3.0, COUNTED)?;
         println!(
             "\n{}\n{}",
             crate::bench::markdown_table(&results),
@@ -58,10 +64,10 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
         "target/release"
     });
 
-    let (invocations, delayed_invocations, concurrency_seconds) = if smoke {
-        (20, 10, 0.3)
+    let (invocations, delayed_invocations, concurrency_seconds, counted) = if smoke {
+        (20, 10, 0.3, 2)
     } else {
-        (1000, 300, 3.0)
+        (1000, 300, 3.0, COUNTED)
     };
     eprintln!(
         "xtask: bench: {invocations} warm invocations per function ({} build)",
@@ -72,6 +78,7 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
         invocations,
         delayed_invocations,
         concurrency_seconds,
+        counted,
     )?;
     let plan = if smoke {
         crate::bench::ColdPlan {
@@ -112,6 +119,8 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
          one round trip to the TLS server through the delay proxy: {:.3} ms\n\n{quota}\n{concurrency}",
         results.round_trip_ms, results.cold_round_trip_ms
     );
+    // Drawn on smoke runs too, from real (if few) measurements.
+    let charts = crate::bench::charts::render(&results)?;
     if smoke {
         return Ok(());
     }
@@ -120,6 +129,10 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
         root.join("bench/results.json"),
         serde_json::to_string_pretty(&results)? + "\n",
     )?;
+    for (file, svg) in &charts {
+        std::fs::write(root.join("bench").join(file), svg)?;
+    }
+    let chart = |file: &str, alt: &str| format!("![{alt}](bench/{file})\n\n");
     std::fs::write(
         root.join("BENCHMARKS.md"),
         format!(
@@ -132,7 +145,7 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
              trip through it measured {:.3} ms. Zip sizes are the arm64 builds `sam build` deploys. \
              naive-get-task opens a connection per request and prepares its statement each time. \
              \"get-task, no metric line\" is get-task with `METRICS_NAMESPACE` empty, measured right after it: \
-             the cost of the Embedded Metric Format line every request writes.\n\n{table}\n\
+             the cost of the Embedded Metric Format line every request writes.\n\n{warm_chart}{table}\n\
              ## The cold path\n\n\
              Fresh instances of each release binary (median of {}), each from spawn to the answer of its \
              first invocation, which is queued before the spawn as on Lambda. The database is PostgreSQL 15 \
@@ -141,12 +154,15 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
              proxy would take it. The +1 ms column delays every link (database, and the JWKS where \
              configured) by 1 ms each way; the difference divided by one round trip ({:.3} ms) counts \
              what the cold path waits for on the network. A user-space proxy does not delay the TCP \
-             handshake, so that round trip is not in the count.\n\n{cold}\n\
+             handshake, so that round trip is not in the count. \
+             The chart splits the round trips into phases: TLS is what a variant's init waits for beyond \
+             the same login without TLS (`sslmode=disable`, a row of its own here, not a way to reach Neon), \
+             the login (startup and SCRAM) is that init without TLS, and the first statement is the rest.\n\n{cold_chart}{cold}\n\
              ## CPU as Lambda gives it\n\n\
              Lambda gives a function CPU in proportion to its memory (1,769 MB = one vCPU). Each \
              function here runs in a cgroup whose CFS quota is that share of one CPU (128 MB: 7.2 %), \
              against the TLS server with direct negotiation and no link delay: warm percentiles of \
-             {} invocations, and the median spawn → first answer of the fresh instances.\n\n{quota}\n\
+             {} invocations, and the median spawn → first answer of the fresh instances.\n\n{memory_chart}{quota}\n\
              ## One instance, many invocations (Lambda Managed Instances)\n\n\
              Each row drives one function with C closed-loop clients for {} s against the \
              warm table's database (and through its +1 ms proxy): first one instance with \
@@ -154,7 +170,7 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
              single-concurrency instances (classic Lambda: C connections) polling the same Runtime API. \
              Connections are the most `task-api` sessions PostgreSQL listed during the run; peak RSS is \
              the largest instance's. Everything (clients, Runtime API, instances, PostgreSQL) shares \
-             this machine's {} cores.\n\n{concurrency}{analysis}",
+             this machine's {} cores.\n\n{concurrency_chart}{concurrency}{analysis}",
             results.machine,
             crate::bench::LINK_DELAY.as_millis(),
             results.round_trip_ms,
@@ -163,6 +179,13 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
             plan.warm_under_quota,
             concurrency_seconds,
             std::thread::available_parallelism().map_or(0, |n| n.get()),
+            warm_chart = chart("warm.svg", "Warm p50, p90 and p99 per function"),
+            cold_chart = chart("cold.svg", "Cold-path round trips by phase, SSLRequest against direct"),
+            memory_chart = chart("memory.svg", "Cold start and warm p99 against memory size"),
+            concurrency_chart = chart(
+                "concurrency.svg",
+                "Invocations per second against concurrency, one instance against as many",
+            ),
             // The profile write-up is kept by hand; re-runs keep it.
             analysis = std::fs::read_to_string(root.join("bench/analysis.md"))
                 .map(|text| format!("\n{text}"))
@@ -172,7 +195,12 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
     // The bench's promise: it writes its two files and nothing else.
     let touched: Vec<String> = work_tree_changes(&root)?
         .into_iter()
-        .filter(|path| !before.contains(path) && !OURS.contains(&path.as_str()))
+        .filter(|path| {
+            let chart = path
+                .strip_prefix("bench/")
+                .is_some_and(|file| crate::bench::charts::FILES.contains(&file));
+            !before.contains(path) && !OURS.contains(&path.as_str()) && !chart
+        })
         .collect();
     if !touched.is_empty() {
         bail!("the bench changed files it does not own: {touched:?}");
@@ -180,7 +208,32 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the bench writes (paths as `git status` names them).
+/// `--instructions`: the release builds (or `XTASK_BENCH_BIN_DIR`'s, e.g.
+/// with symbols for `callgrind_annotate`) counted, nothing written.
+fn count_instructions(root: &Path) -> anyhow::Result<()> {
+    let bin_dir = match std::env::var_os("XTASK_BENCH_BIN_DIR") {
+        Some(dir) => dir.into(),
+        None => {
+            build::functions_in(root, true)?;
+            root.join("target/release")
+        }
+    };
+    let cluster = Cluster::throwaway_unlogged()?;
+    block_on(cluster.ensure_database("tasks_bench"))?;
+    let url = cluster.url("tasks_bench");
+    block_on(migrate::run(&url))?;
+    let counts = block_on(crate::bench::instructions_only(&bin_dir, &url, COUNTED))?;
+    println!("| function | instructions per warm request |\n|---|---:|");
+    for (name, count) in counts {
+        println!("| {name} | {count:.0} |");
+    }
+    Ok(())
+}
+
+/// Warm invocations counted under callgrind, per function and run.
+const COUNTED: usize = 200;
+
+/// What the bench writes besides its charts (paths as `git status` names them).
 const OURS: [&str; 2] = ["BENCHMARKS.md", "bench/results.json"];
 
 /// The changed or new files of the work tree.

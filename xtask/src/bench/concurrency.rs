@@ -11,7 +11,7 @@ use super::{event_for, function_command, peak_rss_kib, Seed};
 use crate::runtime_api::RuntimeApi;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub const SETTINGS: [usize; 4] = [1, 8, 32, 64];
 /// A read and a write: the two shapes every endpoint is one of.
 pub const FUNCTIONS: [&str; 2] = ["get-task", "create-task"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Load {
     pub invocations_per_s: f64,
     pub p50_ms: f64,
@@ -33,7 +33,7 @@ pub struct Load {
     pub connections: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConcurrencyResult {
     pub function: String,
     pub link_delay_ms: u64,

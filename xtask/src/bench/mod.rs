@@ -5,16 +5,18 @@
 //! of get-task for comparison.
 
 pub mod cgroup;
+pub mod charts;
 pub mod cold;
 pub mod command;
 pub mod concurrency;
+pub mod instructions;
 pub mod quota;
 
 use crate::delay_proxy::DelayProxy;
 use crate::runtime_api::RuntimeApi;
 use crate::stats::{ms, percentile};
 use anyhow::{bail, Context};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,7 +25,7 @@ const SECRET: &str = "benchmark-secret-0123456789abcdef";
 /// Added to each direction of the database link in the delayed pass.
 pub const LINK_DELAY: Duration = Duration::from_millis(1);
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FunctionResult {
     pub name: String,
     pub invocations: usize,
@@ -40,17 +42,20 @@ pub struct FunctionResult {
     /// function, in its PostgreSQL backend, and in this harness (the Runtime
     /// API); the rest of p50 is waiting (wake-ups, loopback hand-offs).
     pub cpu_per_call: Option<CpuPerCall>,
+    /// Instructions one warm invocation retires, counted by callgrind (see
+    /// `instructions`); the six functions only.
+    pub instructions_per_request: Option<f64>,
 }
 
 /// Mean CPU time per warm invocation, in microseconds.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct CpuPerCall {
     pub function_us: f64,
     pub database_us: f64,
     pub harness_us: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Results {
     pub machine: String,
     pub profile: String,
@@ -95,12 +100,18 @@ pub struct Plan<'a> {
     pub delayed_invocations: usize,
     /// How long each concurrency setting is driven.
     pub concurrency_seconds: f64,
+    /// Invocations counted under callgrind, beyond its warm-up.
+    pub counted_instructions: usize,
 }
 
 pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
     let seed = seed(
         plan.database_url,
-        plan.invocations + plan.delayed_invocations + 50,
+        plan.invocations
+            + plan.delayed_invocations
+            + 2 * instructions::WARM
+            + plan.counted_instructions
+            + 50,
     )
     .await?;
     let delayed_port = DelayProxy::start(plan.upstream_port, LINK_DELAY)?.port;
@@ -158,7 +169,22 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
             peak_rss_kib: warm.peak_rss_kib,
             zip_bytes: None,
             cpu_per_call: warm.cpu_per_call,
+            instructions_per_request: None,
         });
+    }
+    // After every timed row: callgrind's runs load the machine for minutes.
+    let counts = instructions::run(
+        plan.bin_dir,
+        plan.database_url,
+        plan.counted_instructions,
+        &seed,
+        &mut doomed,
+    )
+    .await?;
+    for (name, count) in counts {
+        if let Some(function) = functions.iter_mut().find(|f| f.name == name) {
+            function.instructions_per_request = Some(count);
+        }
     }
     let concurrency = concurrency::run(
         &concurrency::Plan {
@@ -183,6 +209,17 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         quota: Vec::new(),
         concurrency,
     })
+}
+
+/// Only the instruction counts, against a fresh seed in `database_url`.
+pub async fn instructions_only(
+    bin_dir: &Path,
+    database_url: &str,
+    counted: usize,
+) -> anyhow::Result<Vec<(&'static str, f64)>> {
+    let seed = seed(database_url, 2 * instructions::WARM + counted + 10).await?;
+    let mut doomed = seed.doomed.iter().copied();
+    instructions::run(bin_dir, database_url, counted, &seed, &mut doomed).await
 }
 
 /// How many runs the TLS server's measurements take.
@@ -461,15 +498,28 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
+/// 279,431 for 279431.4: counts are read, not computed with.
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
 /// The table of BENCHMARKS.md.
 pub fn markdown_table(results: &Results) -> String {
     let mut table = String::from(
-        "| function | init (ms) | warm p50 (ms) | p90 (ms) | p99 (ms) | p50 with +1 ms link delay (ms) | ÷ one round trip | peak RSS (MiB) | arm64 zip (MiB) | CPU per call, µs: function / PostgreSQL / harness |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| function | init (ms) | warm p50 (ms) | p90 (ms) | p99 (ms) | p50 with +1 ms link delay (ms) | ÷ one round trip | peak RSS (MiB) | arm64 zip (MiB) | CPU per call, µs: function / PostgreSQL / harness | instructions per warm request |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for f in &results.functions {
         table.push_str(&format!(
-            "| {} | {:.1} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {:.1} | {} | {} |\n",
+            "| {} | {:.1} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {:.1} | {} | {} | {} |\n",
             f.name,
             f.init_ms,
             f.p50_ms,
@@ -484,6 +534,7 @@ pub fn markdown_table(results: &Results) -> String {
                 "{:.0} / {:.0} / {:.0}",
                 cpu.function_us, cpu.database_us, cpu.harness_us
             )),
+            f.instructions_per_request.map_or("–".to_owned(), thousands),
         ));
     }
     table

@@ -8,14 +8,14 @@ use super::cold::{cold_start, links, ColdServer, Variant};
 use super::{event_for, measure, Seed};
 use crate::stats::{ms, percentile};
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
 
 /// The memory sizes measured.
 pub const SIZES_MB: [u64; 3] = [128, 256, 512];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QuotaResult {
     pub name: String,
     pub memory_mb: u64,

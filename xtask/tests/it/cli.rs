@@ -24,6 +24,7 @@ fn traces() -> (Vec<String>, Vec<Option<SystemTime>>) {
     let written = [
         "BENCHMARKS.md",
         "bench/results.json",
+        "bench/warm.svg",
         "target/lambda",
         "target/debug/get-task",
         ".dev",

@@ -3,6 +3,7 @@
 //! pipeline's workflows and migrations. The harness is `testkit`.
 
 mod browser;
+mod charts;
 mod cli;
 mod devserver;
 mod links;
