@@ -193,3 +193,50 @@ fn the_typed_client_works_from_another_origin_in_chromium() {
         .unwrap();
     assert_eq!(browser.text(&status).unwrap().trim(), "200");
 }
+
+/// The committed charts, as a reader's browser draws them: an SVG document
+/// of the declared size, every label laid out with a real font and inside
+/// the card (none cut off at an edge), every bar and point drawn.
+#[test]
+fn the_bench_charts_render_in_chromium() {
+    let browser = Browser::start().unwrap();
+    for file in xtask::bench::charts::FILES {
+        let path = xtask::project_root().join("bench").join(file);
+        browser.open(&format!("file://{}", path.display())).unwrap();
+        let drawn = browser
+            .run(
+                "const svg = document.documentElement;
+                 const width = svg.width.baseVal.value, height = svg.height.baseVal.value;
+                 // plotters writes an empty text for a tick it was told to leave blank.
+                 const texts = [...document.querySelectorAll('text')]
+                     .filter(t => t.textContent.trim() !== '')
+                     // On the page, after any rotation (the y axes' titles).
+                     .map(t => t.getBoundingClientRect());
+                 const shapes = [...document.querySelectorAll('rect, circle, polyline')]
+                     .map(s => s.getBBox());
+                 return {
+                     root: svg.tagName, width, height,
+                     texts: texts.length,
+                     laidOut: texts.filter(b => b.width > 0 && b.height > 0).length,
+                     inside: texts.filter(b => b.x >= 0 && b.y >= 0
+                         && b.x + b.width <= width && b.y + b.height <= height).length,
+                     shapes: shapes.filter(b => b.width > 0 || b.height > 0).length,
+                 };",
+                &[],
+            )
+            .unwrap();
+        assert_eq!(drawn["root"], "svg", "{file}: {drawn}");
+        assert!(drawn["width"].as_f64() > Some(0.0), "{file}: {drawn}");
+        let texts = drawn["texts"].as_u64().unwrap();
+        assert!(texts > 10, "{file}: {drawn}");
+        assert_eq!(
+            drawn["laidOut"], texts,
+            "{file}: a label was not drawn: {drawn}"
+        );
+        assert_eq!(
+            drawn["inside"], texts,
+            "{file}: a label leaves the card: {drawn}"
+        );
+        assert!(drawn["shapes"].as_u64() > Some(10), "{file}: {drawn}");
+    }
+}
