@@ -89,8 +89,8 @@ impl Instance {
             .unwrap()
     }
 
-    /// One invocation; the API Gateway response as a [`Reply`].
-    pub async fn send(&self, call: Call) -> Reply {
+    /// One invocation; the API Gateway response as the function posted it.
+    pub async fn send_raw(&self, call: Call) -> String {
         assert_eq!(call.endpoint(), self.endpoint, "sent to the wrong function");
         let id = format!("req-{}", self.sent.fetch_add(1, Ordering::Relaxed));
         let outcome = self
@@ -103,7 +103,13 @@ impl Instance {
             "the handler failed: {}",
             String::from_utf8_lossy(&outcome.body)
         );
-        let response: Value = serde_json::from_slice(&outcome.body).expect("a JSON response");
+        String::from_utf8(outcome.body.to_vec()).expect("a UTF-8 response")
+    }
+
+    /// One invocation; the API Gateway response as a [`Reply`].
+    pub async fn send(&self, call: Call) -> Reply {
+        let raw = self.send_raw(call).await;
+        let response: Value = serde_json::from_str(&raw).expect("a JSON response");
         let mut headers = HeaderMap::new();
         for (name, value) in response["headers"].as_object().into_iter().flatten() {
             headers.insert(
@@ -143,12 +149,17 @@ impl Fleet {
     }
 
     pub async fn send(&self, call: Call) -> Reply {
-        let endpoint = call.endpoint();
+        self.instance(call.endpoint()).send(call).await
+    }
+
+    pub async fn send_raw(&self, call: Call) -> String {
+        self.instance(call.endpoint()).send_raw(call).await
+    }
+
+    fn instance(&self, endpoint: Endpoint) -> &Instance {
         self.instances
             .iter()
             .find(|i| i.endpoint == endpoint)
             .expect("every function runs")
-            .send(call)
-            .await
     }
 }

@@ -20,6 +20,7 @@ mod openapi;
 mod outages;
 mod pagination;
 mod rejections;
+mod responses;
 mod secrets;
 mod tls;
 mod versions;

@@ -117,7 +117,17 @@ async fn total(
         bail!("the function under callgrind exited with {status}");
     }
     let text = std::fs::read_to_string(&out).with_context(|| format!("{}", out.display()))?;
-    let _ = std::fs::remove_file(&out);
+    // For `callgrind_annotate`: where the instructions went (the difference
+    // of the two runs' inclusive costs is one request's profile).
+    match std::env::var_os("XTASK_CALLGRIND_KEEP") {
+        Some(dir) => {
+            let name = binary.file_name().and_then(|n| n.to_str()).unwrap_or("fn");
+            let kept = Path::new(&dir).join(format!("{name}-{invocations}.out"));
+            std::fs::create_dir_all(&dir)?;
+            std::fs::rename(&out, &kept).or_else(|_| std::fs::copy(&out, &kept).map(drop))?;
+        }
+        None => std::fs::remove_file(&out)?,
+    }
     totals(&text).context("no totals in callgrind's output")
 }
 
