@@ -24,9 +24,52 @@ const TIMESTAMP: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 pub fn format_timestamp(at: OffsetDateTime) -> String {
-    at.to_offset(UtcOffset::UTC)
-        .format(TIMESTAMP)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+    let mut buffer = [0; TIMESTAMP_LEN];
+    match write_timestamp(at, &mut buffer) {
+        Some(text) => text.to_owned(),
+        None => at
+            .to_offset(UtcOffset::UTC)
+            .format(TIMESTAMP)
+            .unwrap_or_else(|_| at.unix_timestamp().to_string()),
+    }
+}
+
+/// `2026-11-24T09:00:00.123456Z`.
+const TIMESTAMP_LEN: usize = 27;
+
+/// [`TIMESTAMP`]'s shape written digit by digit, for years 0–9999 (`time`
+/// goes no further; negative years take the general path). The general formatter
+/// interprets its format description on every call: callgrind counted
+/// ~4,400 instructions per timestamp there, two per task, and so half of
+/// a list of 100 tasks. This takes a few hundred.
+fn write_timestamp(at: OffsetDateTime, buffer: &mut [u8; TIMESTAMP_LEN]) -> Option<&str> {
+    let at = at.to_offset(UtcOffset::UTC);
+    let year = u32::try_from(at.year()).ok().filter(|y| *y <= 9999)?;
+    let mut put = |at: usize, value: u32, digits: u32| {
+        for i in 0..digits {
+            let place = 10u32.pow(digits - 1 - i);
+            buffer[at + i as usize] = b'0' + ((value / place) % 10) as u8;
+        }
+    };
+    put(0, year, 4);
+    put(5, u32::from(u8::from(at.month())), 2);
+    put(8, u32::from(at.day()), 2);
+    put(11, u32::from(at.hour()), 2);
+    put(14, u32::from(at.minute()), 2);
+    put(17, u32::from(at.second()), 2);
+    put(20, at.microsecond(), 6);
+    for (index, byte) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (26, b'Z'),
+    ] {
+        buffer[index] = byte;
+    }
+    std::str::from_utf8(buffer).ok()
 }
 
 /// Microseconds since the Unix epoch: PostgreSQL's precision, so exact.
@@ -41,7 +84,11 @@ pub(crate) fn from_micros(micros: i64) -> Option<OffsetDateTime> {
 }
 
 fn rfc3339_utc<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format_timestamp(*at))
+    let mut buffer = [0; TIMESTAMP_LEN];
+    match write_timestamp(*at, &mut buffer) {
+        Some(text) => serializer.serialize_str(text),
+        None => serializer.serialize_str(&format_timestamp(*at)),
+    }
 }
 
 /// Any RFC 3339 timestamp, as PostgreSQL's JSON writes them (offset of the
@@ -94,5 +141,29 @@ mod tests {
             serde_json::to_value(&task).unwrap()["created_at"],
             "2026-11-24T09:00:00.123400Z"
         );
+    }
+
+    proptest::proptest! {
+        /// The digit-by-digit writer and the general formatter agree on every
+        /// instant of years 0–9999, in any offset, to the microsecond.
+        #[test]
+        fn the_fast_timestamp_is_the_formatters(
+            micros in -62_167_219_200_000_000i64..253_402_300_799_999_999,
+            offset in -86_399i32..86_400,
+        ) {
+            let at = from_micros(micros)
+                .unwrap()
+                .to_offset(UtcOffset::from_whole_seconds(offset).unwrap());
+            let general = at.to_offset(UtcOffset::UTC).format(TIMESTAMP).unwrap();
+            let mut buffer = [0; TIMESTAMP_LEN];
+            proptest::prop_assert_eq!(write_timestamp(at, &mut buffer), Some(general.as_str()));
+        }
+    }
+
+    #[test]
+    fn years_before_0_take_the_general_path() {
+        let far = datetime!(-0001-12-31 23:59:59 UTC);
+        assert_eq!(write_timestamp(far, &mut [0; TIMESTAMP_LEN]), None);
+        assert_eq!(format_timestamp(far), far.format(TIMESTAMP).unwrap());
     }
 }
