@@ -12,11 +12,13 @@ pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod logging;
 pub mod metrics;
 pub mod outbound;
 pub mod runtime;
 pub mod secrets;
 pub mod tasks;
+pub mod timestamp;
 
 pub use app::App;
 pub use endpoint::Endpoint;
