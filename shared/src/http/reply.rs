@@ -3,6 +3,7 @@
 use super::conditional::etag;
 use super::{percent_encode, RETRY_AFTER_SECS};
 use crate::error::ApiError;
+use crate::tasks::model::tasks_json;
 use crate::tasks::Task;
 use lambda_http::http::header::{
     ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LINK, LOCATION,
@@ -65,9 +66,9 @@ impl Reply {
                 }
                 response
             }
-            Reply::Task(task) => with_etag(json(StatusCode::OK, &task), &task),
+            Reply::Task(task) => with_etag(json(StatusCode::OK, task.to_json()), &task),
             Reply::Page { tasks, next } => {
-                let mut response = json(StatusCode::OK, &tasks);
+                let mut response = json(StatusCode::OK, tasks_json(&tasks));
                 if let Some(Ok(link)) = next.map(|url| format!("<{url}>; rel=\"next\"").parse()) {
                     response.headers_mut().insert(LINK, link);
                 }
@@ -75,7 +76,7 @@ impl Reply {
             }
             Reply::Created { task, replayed } => {
                 let location = format!("/api/{}/tasks/{}", percent_encode(&task.user_id), task.id);
-                let mut response = with_etag(json(StatusCode::CREATED, &task), &task);
+                let mut response = with_etag(json(StatusCode::CREATED, task.to_json()), &task);
                 let headers = response.headers_mut();
                 if let Ok(value) = location.parse() {
                     headers.insert(LOCATION, value);
@@ -93,13 +94,10 @@ impl Reply {
 /// Stripe's name for "this is the stored answer to an earlier request".
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-/// The task's ETag on a response about it, unless serializing the task
-/// failed and the response became a 500 problem.
+/// The task's ETag on a response about it.
 fn with_etag(mut response: Response<Body>, task: &Task) -> Response<Body> {
-    if !response.status().is_server_error() {
-        if let Ok(value) = etag(task).parse() {
-            response.headers_mut().insert(ETAG, value);
-        }
+    if let Ok(value) = etag(task).parse() {
+        response.headers_mut().insert(ETAG, value);
     }
     response
 }
@@ -117,13 +115,8 @@ fn response(status: StatusCode, content_type: Option<&str>, body: Body) -> Respo
         .unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
-    match serde_json::to_string(value) {
-        Ok(text) => response(status, Some("application/json"), Body::Text(text)),
-        Err(e) => problem(&ApiError::Internal(format!(
-            "serializing the response: {e}"
-        ))),
-    }
+fn json(status: StatusCode, text: String) -> Response<Body> {
+    response(status, Some("application/json"), Body::Text(text))
 }
 
 #[derive(Serialize)]

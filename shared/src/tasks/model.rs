@@ -17,6 +17,76 @@ pub struct Task {
     pub updated_at: OffsetDateTime,
 }
 
+impl Task {
+    /// Appends the task's JSON to `out`: the bytes serde_json writes for it
+    /// (a test checks), but with the member names as literals and no
+    /// escaping pass over text that has nothing to escape. Through serde, a
+    /// page of 100 tasks took ~450,000 instructions (callgrind).
+    pub fn write_json(&self, out: &mut String) {
+        out.push_str(r#"{"id":"#);
+        out.push_str(itoa::Buffer::new().format(self.id));
+        out.push_str(r#","user_id":"#);
+        json_string(out, &self.user_id);
+        out.push_str(r#","title":"#);
+        json_string(out, &self.title);
+        out.push_str(r#","description":"#);
+        match &self.description {
+            Some(text) => json_string(out, text),
+            None => out.push_str("null"),
+        }
+        out.push_str(if self.completed {
+            r#","completed":true,"created_at":"#
+        } else {
+            r#","completed":false,"created_at":"#
+        });
+        json_timestamp(out, self.created_at);
+        out.push_str(r#","updated_at":"#);
+        json_timestamp(out, self.updated_at);
+        out.push('}');
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(256);
+        self.write_json(&mut out);
+        out
+    }
+}
+
+/// A page's body: the tasks as a JSON array.
+pub fn tasks_json(tasks: &[Task]) -> String {
+    let mut out = String::with_capacity(2 + tasks.len() * 256);
+    out.push('[');
+    for (i, task) in tasks.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        task.write_json(&mut out);
+    }
+    out.push(']');
+    out
+}
+
+/// Text as a JSON string; serde_json escapes the text that needs it.
+fn json_string(out: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    }
+}
+
+fn json_timestamp(out: &mut String, at: OffsetDateTime) {
+    let mut buffer = [0; TIMESTAMP_LEN];
+    out.push('"');
+    match write_timestamp(at, &mut buffer) {
+        Some(text) => out.push_str(text),
+        None => out.push_str(&crate::timestamp::format_timestamp(at)),
+    }
+    out.push('"');
+}
+
 /// Microseconds since the Unix epoch: PostgreSQL's precision, so exact.
 /// The form a timestamp takes in ETags and cursors.
 pub(crate) fn micros(at: OffsetDateTime) -> i64 {
@@ -86,5 +156,47 @@ mod tests {
             serde_json::to_value(&task).unwrap()["created_at"],
             "2026-11-24T09:00:00.123400Z"
         );
+    }
+
+    fn task(
+        id: i64,
+        text: (String, String, Option<String>),
+        completed: bool,
+        micros: (i64, i64),
+    ) -> Task {
+        Task {
+            id,
+            user_id: text.0,
+            title: text.1,
+            description: text.2,
+            completed,
+            created_at: from_micros(micros.0).unwrap(),
+            updated_at: from_micros(micros.1).unwrap(),
+        }
+    }
+
+    proptest::proptest! {
+        /// The hand-written JSON is serde_json's, for any task and any page.
+        #[test]
+        fn the_written_json_is_serde_jsons(
+            tasks in proptest::collection::vec(
+                (
+                    proptest::num::i64::ANY,
+                    ("\\PC*", "[\\x00-\\x7f]*|\\PC*", proptest::option::of("\\PC*|\"\\\\\n")),
+                    proptest::bool::ANY,
+                    (-62_167_219_200_000_000i64..253_402_300_799_999_999, 0i64..4_102_444_800_000_000),
+                ),
+                0..4,
+            )
+        ) {
+            let tasks: Vec<Task> = tasks
+                .into_iter()
+                .map(|(id, text, completed, micros)| task(id, text, completed, micros))
+                .collect();
+            for task in &tasks {
+                proptest::prop_assert_eq!(task.to_json(), serde_json::to_string(task).unwrap());
+            }
+            proptest::prop_assert_eq!(tasks_json(&tasks), serde_json::to_string(&tasks).unwrap());
+        }
     }
 }
