@@ -56,6 +56,11 @@ enum Command {
         /// builds, about 2 minutes); nothing written
         #[arg(long, conflicts_with = "smoke")]
         instructions: bool,
+        /// Compare the release binaries in DIR (an earlier commit's build)
+        /// with this tree's: instructions, 128 MB p99, throughput at 32, in
+        /// one run; nothing written
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["smoke", "instructions"])]
+        compare: Option<std::path::PathBuf>,
     },
     /// Release arm64 zips of the six functions (as `sam build` makes them), with sizes
     Package,
@@ -100,7 +105,11 @@ fn main() {
         Some(Command::Bench {
             smoke,
             instructions,
-        }) => xtask::bench::command::run(smoke, instructions),
+            compare,
+        }) => match compare {
+            Some(before) => xtask::bench::command::compare(&before),
+            None => xtask::bench::command::run(smoke, instructions),
+        },
         Some(Command::Package) => xtask::package::command(),
         Some(Command::Token { user }) => xtask::token::command(&user),
         Some(Command::Smoke {
@@ -145,14 +154,16 @@ mod tests {
             parse(&["bench", "--smoke"]),
             Command::Bench {
                 smoke: true,
-                instructions: false
+                instructions: false,
+                compare: None
             }
         ));
         assert!(matches!(
             parse(&["bench", "--instructions"]),
             Command::Bench {
                 smoke: false,
-                instructions: true
+                instructions: true,
+                compare: None
             }
         ));
         assert!(matches!(parse(&["token", "--user", "u"]), Command::Token { user } if user == "u"));

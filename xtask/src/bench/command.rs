@@ -230,6 +230,18 @@ fn count_instructions(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--compare DIR`: DIR's binaries against this tree's release build.
+pub fn compare(before: &Path) -> anyhow::Result<()> {
+    let root = project_root();
+    build::functions_in(&root, true)?;
+    let table = block_on(crate::bench::compare::run(
+        before,
+        &root.join("target/release"),
+    ))?;
+    println!("{table}");
+    Ok(())
+}
+
 /// Warm invocations counted under callgrind, per function and run.
 const COUNTED: usize = 200;
 

@@ -97,6 +97,28 @@ pub(super) async fn run(plan: &Plan<'_>, seed: &Seed) -> anyhow::Result<Vec<Conc
     Ok(results)
 }
 
+/// One instance at `concurrency`, driven for `seconds` (for `compare`).
+pub(super) async fn one_instance(
+    binary: &Path,
+    database_url: &str,
+    event: &str,
+    concurrency: usize,
+    seconds: f64,
+    monitor: &Arc<tokio_postgres::Client>,
+) -> anyhow::Result<Load> {
+    Spec {
+        binary,
+        database_url,
+        event,
+        instances: 1,
+        per_instance: concurrency,
+        clients: concurrency,
+        seconds,
+    }
+    .measure(monitor)
+    .await
+}
+
 struct Spec<'a> {
     binary: &'a Path,
     database_url: &'a str,

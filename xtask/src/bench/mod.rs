@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod charts;
 pub mod cold;
 pub mod command;
+pub mod compare;
 pub mod concurrency;
 pub mod instructions;
 pub mod quota;
