@@ -145,7 +145,11 @@ pub fn run(smoke: bool, instructions_only: bool) -> anyhow::Result<()> {
              trip through it measured {:.3} ms. Zip sizes are the arm64 builds `sam build` deploys. \
              naive-get-task opens a connection per request and prepares its statement each time. \
              \"get-task, no metric line\" is get-task with `METRICS_NAMESPACE` empty, measured right after it: \
-             the cost of the Embedded Metric Format line every request writes.\n\n{warm_chart}{table}\n\
+             the cost of the Embedded Metric Format line every request writes. The instructions column is \
+             valgrind's callgrind count for a release build serving {warm} and then {warm} + {counted} of the \
+             same events: the difference ÷ {counted}, so init and exit cancel out (`cargo xtask bench \
+             --instructions` counts only these, in about 30 s). Unlike the times it repeats: two runs of one \
+             build agree within 0.3 %.\n\n{warm_chart}{table}\n\
              ## The cold path\n\n\
              Fresh instances of each release binary (median of {}), each from spawn to the answer of its \
              first invocation, which is queued before the spawn as on Lambda. The database is PostgreSQL 15 \
@@ -179,6 +183,8 @@ pub fn run(smoke: bool, instructions_only: bool) -> anyhow::Result<()> {
             plan.warm_under_quota,
             concurrency_seconds,
             std::thread::available_parallelism().map_or(0, |n| n.get()),
+            warm = crate::bench::instructions::WARM,
+            counted = COUNTED,
             warm_chart = chart("warm.svg", "Warm p50, p90 and p99 per function"),
             cold_chart = chart("cold.svg", "Cold-path round trips by phase, SSLRequest against direct"),
             memory_chart = chart("memory.svg", "Cold start and warm p99 against memory size"),
