@@ -72,7 +72,7 @@ pub struct Results {
 }
 
 /// The six functions, in the tables' order.
-const FUNCTIONS: [&str; 6] = [
+pub const FUNCTIONS: [&str; 6] = [
     "list-tasks",
     "create-task",
     "get-task",

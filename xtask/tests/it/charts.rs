@@ -63,14 +63,7 @@ fn the_warm_chart_shows_each_functions_percentiles() {
         "0.801", "0.902", "1.903", // delete-task
     ];
     assert_eq!(values(&svg), expected);
-    for name in [
-        "list-tasks",
-        "create-task",
-        "get-task",
-        "update-task",
-        "complete-task",
-        "delete-task",
-    ] {
+    for name in xtask::bench::FUNCTIONS {
         assert!(texts(&svg).iter().any(|(_, t)| t == name), "{name}");
     }
     assert!(
