@@ -8,6 +8,7 @@
 //! (1) by function and problem. Only these problems, so the number of
 //! metrics (each billed monthly) stays small.
 
+use crate::json;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -53,7 +54,7 @@ impl Directives {
                 out.push_str(&format!(r#"{{"Name":"{name}","Unit":"{unit}"}}"#));
             }
             out.push_str(r#"],"Namespace":"#);
-            out.push_str(&serde_json::to_string(namespace).unwrap_or_default());
+            let _ = json::write_str(&mut out, namespace);
             out.push('}');
             out
         };
@@ -97,10 +98,10 @@ impl Metrics {
             return;
         };
         let mut line = request.line(directives, self.init.get().copied(), SystemTime::now());
-        line.push(b'\n');
+        line.push('\n');
         // One write per line (stdout is line-buffered), so lines of
         // concurrent invocations never interleave.
-        let _ = std::io::stdout().lock().write_all(&line);
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
     }
 }
 
@@ -119,54 +120,50 @@ pub(crate) fn millis(duration: Duration) -> f64 {
 }
 
 impl RequestMetrics<'_> {
-    fn line(&self, directives: &Directives, init: Option<Duration>, now: SystemTime) -> Vec<u8> {
-        // serde_json writes the numbers and strings, as it did inside the tree.
-        fn value(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
-            let _ = serde_json::to_writer(&mut *out, value);
-        }
+    fn line(&self, directives: &Directives, init: Option<Duration>, now: SystemTime) -> String {
+        // Writing to a String cannot fail: the writers' `fmt::Result`s are `Ok`.
         let problem = self.problem.filter(|p| ALARMED_PROBLEMS.contains(p));
         let init = init.filter(|_| self.cold);
-        let mut out = Vec::with_capacity(512);
-        out.push(b'{');
+        let mut out = String::with_capacity(512);
+        out.push('{');
         if self.cold {
-            out.extend_from_slice(br#""ColdStart":1,"#);
+            out.push_str(r#""ColdStart":1,"#);
         }
-        out.extend_from_slice(br#""DatabaseMs":"#);
-        value(&mut out, &millis(self.database));
+        out.push_str(r#""DatabaseMs":"#);
+        let _ = json::write_f64(&mut out, millis(self.database));
         if problem.is_some() {
-            out.extend_from_slice(br#","Errors":1"#);
+            out.push_str(r#","Errors":1"#);
         }
-        out.extend_from_slice(br#","Function":"#);
-        value(&mut out, self.function);
+        out.push_str(r#","Function":"#);
+        let _ = json::write_str(&mut out, self.function);
         if let Some(init) = init {
-            out.extend_from_slice(br#","InitMs":"#);
-            value(&mut out, &millis(init));
+            out.push_str(r#","InitMs":"#);
+            let _ = json::write_f64(&mut out, millis(init));
         }
         if let Some(problem) = problem {
-            out.extend_from_slice(br#","Problem":"#);
-            value(&mut out, problem);
+            out.push_str(r#","Problem":"#);
+            let _ = json::write_str(&mut out, problem);
         }
-        out.extend_from_slice(br#","_aws":{"CloudWatchMetrics":["#);
-        out.extend_from_slice(directives.database.as_bytes());
+        out.push_str(r#","_aws":{"CloudWatchMetrics":["#);
+        out.push_str(&directives.database);
         if self.cold {
-            out.push(b',');
-            let cold = match init {
+            out.push(',');
+            out.push_str(match init {
                 Some(_) => &directives.cold_with_init,
                 None => &directives.cold,
-            };
-            out.extend_from_slice(cold.as_bytes());
+            });
         }
         if problem.is_some() {
-            out.push(b',');
-            out.extend_from_slice(directives.errors.as_bytes());
+            out.push(',');
+            out.push_str(&directives.errors);
         }
-        out.extend_from_slice(br#"],"Timestamp":"#);
+        out.push_str(r#"],"Timestamp":"#);
         let timestamp = now
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as u64;
-        value(&mut out, &timestamp);
-        out.extend_from_slice(b"}}");
+        out.push_str(itoa::Buffer::new().format(timestamp));
+        out.push_str("}}");
         out
     }
 }
@@ -176,12 +173,12 @@ mod tests {
     use super::*;
     use serde_json::{json, Map, Value};
 
-    fn line(request: &RequestMetrics<'_>, init: Option<Duration>, now: SystemTime) -> Vec<u8> {
+    fn line(request: &RequestMetrics<'_>, init: Option<Duration>, now: SystemTime) -> String {
         request.line(&Directives::new("TaskApi"), init, now)
     }
 
     fn parsed(request: &RequestMetrics<'_>, init: Option<Duration>, now: SystemTime) -> Value {
-        serde_json::from_slice(&line(request, init, now)).unwrap()
+        serde_json::from_str(&line(request, init, now)).unwrap()
     }
 
     /// How the line was built before it was written directly: a
@@ -244,7 +241,7 @@ mod tests {
                             problem,
                         };
                         assert_eq!(
-                            String::from_utf8(line(&request, init, now)).unwrap(),
+                            line(&request, init, now),
                             as_a_tree(&request, init, now),
                             "cold {cold}, init {init:?}, problem {problem:?}, database {database:?}"
                         );
