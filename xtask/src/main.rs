@@ -53,7 +53,7 @@ enum Command {
         #[arg(long)]
         smoke: bool,
         /// Only count instructions per warm request (callgrind, release
-        /// builds, about 2 minutes); nothing written
+        /// builds, about 30 s once built); nothing written
         #[arg(long, conflicts_with = "smoke")]
         instructions: bool,
         /// Compare the release binaries in DIR (an earlier commit's build)
@@ -108,7 +108,8 @@ fn main() {
             compare,
         }) => match compare {
             Some(before) => xtask::bench::command::compare(&before),
-            None => xtask::bench::command::run(smoke, instructions),
+            None if instructions => xtask::bench::command::count_instructions(),
+            None => xtask::bench::command::run(smoke),
         },
         Some(Command::Package) => xtask::package::command(),
         Some(Command::Token { user }) => xtask::token::command(&user),

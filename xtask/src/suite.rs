@@ -98,7 +98,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
 
     if filters.is_empty() {
         crate::load::check(&root, &lambda_dir, &url, crate::load::DEFAULT_SECONDS)?;
-        crate::bench::command::run(true, false)?;
+        crate::bench::command::run(true)?;
         steps.done("load check, bench smoke");
     }
 

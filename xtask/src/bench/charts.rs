@@ -10,6 +10,8 @@
 
 use super::cold::{ColdResult, Variant};
 use super::{Results, FUNCTIONS};
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -53,7 +55,7 @@ pub fn render(results: &Results) -> anyhow::Result<Vec<(&'static str, String)>> 
 }
 
 /// The six functions' warm p50 / p90 / p99, from the first table.
-pub fn warm_values(results: &Results) -> Vec<(String, Vec<f64>)> {
+fn warm_values(results: &Results) -> Vec<(String, Vec<f64>)> {
     FUNCTIONS
         .iter()
         .filter_map(|name| results.functions.iter().find(|f| f.name == *name))
@@ -65,8 +67,8 @@ pub fn warm_values(results: &Results) -> Vec<(String, Vec<f64>)> {
 /// for the two negotiations: what TLS adds (its variant's init against the
 /// same login without TLS), the startup and SCRAM login (init without TLS),
 /// and the first statement (all round trips less init's).
-pub fn cold_phases(results: &Results) -> Vec<(&'static str, [f64; 3])> {
-    let init_of = |variant: Variant, name: &str| -> Option<&ColdResult> {
+fn cold_phases(results: &Results) -> Vec<(&'static str, [f64; 3])> {
+    let row = |variant: Variant, name: &str| -> Option<&ColdResult> {
         results
             .cold
             .iter()
@@ -78,8 +80,8 @@ pub fn cold_phases(results: &Results) -> Vec<(&'static str, [f64; 3])> {
             let phases: Vec<[f64; 3]> = FUNCTIONS
                 .iter()
                 .filter_map(|name| {
-                    let tls = init_of(variant, name)?;
-                    let plain = init_of(Variant::Plain, name)?;
+                    let tls = row(variant, name)?;
+                    let plain = row(Variant::Plain, name)?;
                     Some([
                         tls.init_round_trips - plain.init_round_trips,
                         plain.init_round_trips,
@@ -98,13 +100,13 @@ pub fn cold_phases(results: &Results) -> Vec<(&'static str, [f64; 3])> {
 
 /// One panel per (function, link): concurrency → invocations/s of one
 /// instance and of as many single instances.
-pub struct ConcurrencyPanel {
-    pub function: String,
-    pub link_delay_ms: u64,
-    pub points: Vec<(usize, f64, f64)>,
+struct ConcurrencyPanel {
+    function: String,
+    link_delay_ms: u64,
+    points: Vec<(usize, f64, f64)>,
 }
 
-pub fn concurrency_panels(results: &Results) -> Vec<ConcurrencyPanel> {
+fn concurrency_panels(results: &Results) -> Vec<ConcurrencyPanel> {
     let mut panels: Vec<ConcurrencyPanel> = Vec::new();
     for row in &results.concurrency {
         let point = (
@@ -129,9 +131,9 @@ pub fn concurrency_panels(results: &Results) -> Vec<ConcurrencyPanel> {
 
 /// The functions measured under quotas (in the tables' order), and per
 /// memory size each one's (cold start, warm p99) under its quota.
-pub type MemoryValues = (Vec<&'static str>, Vec<(u64, Vec<(f64, f64)>)>);
+type MemoryValues = (Vec<&'static str>, Vec<(u64, Vec<(f64, f64)>)>);
 
-pub fn memory_values(results: &Results) -> MemoryValues {
+fn memory_values(results: &Results) -> MemoryValues {
     let functions: Vec<&'static str> = FUNCTIONS
         .into_iter()
         .filter(|name| results.quota.iter().any(|q| q.name == *name))
@@ -271,9 +273,8 @@ fn concurrency(results: &Results) -> anyhow::Result<String> {
                     // Room under zero for the labels written below points.
                     -top * 0.1..top * 1.2,
                 )?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
+            let mut mesh = chart.configure_mesh();
+            mesh.disable_x_mesh()
                 // The measured concurrencies are labelled below, not a
                 // log scale's own key points.
                 .x_label_formatter(&|_| String::new())
@@ -287,13 +288,8 @@ fn concurrency(results: &Results) -> anyhow::Result<String> {
                     }
                 })
                 .y_desc("invocations/s")
-                .x_desc("concurrency C")
-                .axis_desc_style(label_style(MUTED, 13, Pos::default()))
-                .label_style(label_style(MUTED, 12, Pos::default()))
-                .axis_style(MUTED)
-                .bold_line_style(GRID)
-                .max_light_lines(0)
-                .draw()?;
+                .x_desc("concurrency C");
+            styled(&mut mesh, 12).draw()?;
             for (c, _, _) in &panel.points {
                 let (x, y) = chart.backend_coord(&(*c as f64, -top * 0.1));
                 let base = cell.get_base_pixel();
@@ -467,20 +463,27 @@ fn bars(
 
 /// The value axis along the bottom, with vertical grid lines only.
 fn mesh_x<'a>(chart: &mut Plane<'a>, desc: &str) -> anyhow::Result<()> {
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_y_mesh()
         .y_labels(0)
         .x_labels(6)
         .x_label_formatter(&tick)
-        .x_desc(desc)
-        .axis_desc_style(label_style(MUTED, 14, Pos::default()))
-        .label_style(label_style(MUTED, 13, Pos::default()))
+        .x_desc(desc);
+    styled(&mut mesh, 13).draw()?;
+    Ok(())
+}
+
+/// What every chart's axes share: muted text of `size` (axis titles one
+/// larger), grid lines in the card's border colour, no minor lines.
+fn styled<'a, 'b, 'm, X: Ranged, Y: Ranged>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'a>>,
+    size: u32,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'a>> {
+    mesh.axis_desc_style(label_style(MUTED, size + 1, Pos::default()))
+        .label_style(label_style(MUTED, size, Pos::default()))
         .axis_style(MUTED)
         .bold_line_style(GRID)
         .max_light_lines(0)
-        .draw()?;
-    Ok(())
 }
 
 /// An axis tick: as few decimals as the key point has (0.25, 0.5, 20).

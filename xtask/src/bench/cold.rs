@@ -286,12 +286,11 @@ pub(super) async fn run(
 
 /// One round trip through a delay proxy to the cold server (plain `SELECT 1`).
 pub async fn round_trip_ms(server: &ColdServer) -> anyhow::Result<f64> {
-    let port = DelayProxy::start(server.cluster.port(), LINK_DELAY)?.port;
-    let url = server.plain_url().replace(
-        &format!(":{}/", server.cluster.port()),
-        &format!(":{port}/"),
-    );
-    measure_round_trip(&url).await
+    measure_round_trip(&super::through_delay(
+        server.plain_url(),
+        server.cluster.port(),
+    )?)
+    .await
 }
 
 /// The cold table of BENCHMARKS.md.

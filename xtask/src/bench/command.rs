@@ -2,8 +2,8 @@
 //! BENCHMARKS.md, bench/results.json and the charts in bench/, and nothing
 //! else of the work tree.
 
-use crate::postgres::Cluster;
-use crate::{block_on, build, migrate, project_root};
+use crate::bench::instructions::COUNTED;
+use crate::{block_on, build, project_root};
 use anyhow::bail;
 use std::path::Path;
 use std::process::Command;
@@ -16,10 +16,7 @@ fn bench_binaries(
     concurrency_seconds: f64,
     counted_instructions: usize,
 ) -> anyhow::Result<crate::bench::Results> {
-    let cluster = Cluster::throwaway_unlogged()?;
-    block_on(cluster.ensure_database("tasks_bench"))?;
-    let url = cluster.url("tasks_bench");
-    block_on(migrate::run(&url))?;
+    let (cluster, url) = block_on(crate::bench::fresh_database())?;
     let results = block_on(crate::bench::run(&crate::bench::Plan {
         bin_dir,
         database_url: &url,
@@ -32,11 +29,8 @@ fn bench_binaries(
     Ok(results)
 }
 
-pub fn run(smoke: bool, instructions_only: bool) -> anyhow::Result<()> {
+pub fn run(smoke: bool) -> anyhow::Result<()> {
     let root = project_root();
-    if instructions_only {
-        return count_instructions(&root);
-    }
     // Binaries built elsewhere (e.g. with symbols, for `perf record`): measured
     // as they are, and nothing is written.
     if let Some(dir) = std::env::var_os("XTASK_BENCH_BIN_DIR") {
@@ -201,12 +195,7 @@ pub fn run(smoke: bool, instructions_only: bool) -> anyhow::Result<()> {
     // The bench's promise: it writes its two files and nothing else.
     let touched: Vec<String> = work_tree_changes(&root)?
         .into_iter()
-        .filter(|path| {
-            let chart = path
-                .strip_prefix("bench/")
-                .is_some_and(|file| crate::bench::charts::FILES.contains(&file));
-            !before.contains(path) && !OURS.contains(&path.as_str()) && !chart
-        })
+        .filter(|path| !before.contains(path) && !is_ours(path))
         .collect();
     if !touched.is_empty() {
         bail!("the bench changed files it does not own: {touched:?}");
@@ -216,18 +205,16 @@ pub fn run(smoke: bool, instructions_only: bool) -> anyhow::Result<()> {
 
 /// `--instructions`: the release builds (or `XTASK_BENCH_BIN_DIR`'s, e.g.
 /// with symbols for `callgrind_annotate`) counted, nothing written.
-fn count_instructions(root: &Path) -> anyhow::Result<()> {
+pub fn count_instructions() -> anyhow::Result<()> {
+    let root = project_root();
     let bin_dir = match std::env::var_os("XTASK_BENCH_BIN_DIR") {
         Some(dir) => dir.into(),
         None => {
-            build::functions_in(root, true)?;
+            build::functions_in(&root, true)?;
             root.join("target/release")
         }
     };
-    let cluster = Cluster::throwaway_unlogged()?;
-    block_on(cluster.ensure_database("tasks_bench"))?;
-    let url = cluster.url("tasks_bench");
-    block_on(migrate::run(&url))?;
+    let (_cluster, url) = block_on(crate::bench::fresh_database())?;
     let counts = block_on(crate::bench::instructions_only(&bin_dir, &url, COUNTED))?;
     println!("| function | instructions per warm request |\n|---|---:|");
     for (name, count) in counts {
@@ -248,11 +235,14 @@ pub fn compare(before: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Warm invocations counted under callgrind, per function and run.
-const COUNTED: usize = 200;
-
-/// What the bench writes besides its charts (paths as `git status` names them).
-const OURS: [&str; 2] = ["BENCHMARKS.md", "bench/results.json"];
+/// Whether the bench writes `path` (as `git status` names it): BENCHMARKS.md,
+/// the raw figures and the charts.
+fn is_ours(path: &str) -> bool {
+    matches!(path, "BENCHMARKS.md" | "bench/results.json")
+        || path
+            .strip_prefix("bench/")
+            .is_some_and(|file| crate::bench::charts::FILES.contains(&file))
+}
 
 /// The changed or new files of the work tree.
 fn work_tree_changes(root: &Path) -> anyhow::Result<Vec<String>> {

@@ -12,9 +12,8 @@
 
 use super::cgroup::CpuQuota;
 use super::cold::{links, ColdServer, Variant};
-use super::{event_for, measure, seed, FUNCTIONS, LINK_DELAY};
-use crate::delay_proxy::DelayProxy;
-use crate::postgres::Cluster;
+use super::instructions::COUNTED;
+use super::{event_for, measure, seed, FUNCTIONS};
 use crate::stats::{ms, percentile};
 use anyhow::Context;
 use std::path::Path;
@@ -22,10 +21,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const ROUNDS: usize = 3;
-const WARM: usize = 300;
+/// Back-to-back invocations at 128 MB, per round.
+const BACK_TO_BACK: usize = 300;
 const CONCURRENCY: usize = 32;
 const SECONDS: f64 = 3.0;
-const COUNTED: usize = 200;
 
 /// The median of the rounds, before and after.
 struct Pair {
@@ -65,14 +64,11 @@ impl Pair {
 }
 
 pub async fn run(before: &Path, after: &Path) -> anyhow::Result<String> {
-    let cluster = Cluster::throwaway_unlogged()?;
-    cluster.ensure_database("tasks_compare").await?;
-    let url = cluster.url("tasks_compare");
-    crate::migrate::run(&url).await?;
+    let (cluster, url) = super::fresh_database().await?;
     let server = ColdServer::start().await?;
-    let per_build = 2 * super::instructions::WARM + COUNTED + WARM + 10;
+    let per_build = super::instructions::tasks_used(COUNTED) + BACK_TO_BACK + 10;
     let plain_seed = seed(&url, 2 * ROUNDS * per_build).await?;
-    let tls_seed = seed(server.plain_url(), 2 * ROUNDS * (WARM + 10)).await?;
+    let tls_seed = seed(server.plain_url(), 2 * ROUNDS * (BACK_TO_BACK + 10)).await?;
     let builds = [before, after];
     let mut table = String::from(
         "| measure | before: median (rounds) | after: median (rounds) | after ÷ before |\n|---|---:|---:|---:|\n",
@@ -108,7 +104,7 @@ pub async fn run(before: &Path, after: &Path) -> anyhow::Result<String> {
                 let measured = measure(
                     &dir.join(name),
                     &direct.database_url,
-                    WARM,
+                    BACK_TO_BACK,
                     &mut event,
                     Some(&quota),
                     &[],
@@ -132,11 +128,7 @@ pub async fn run(before: &Path, after: &Path) -> anyhow::Result<String> {
     let (monitor, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     let monitor = Arc::new(monitor);
-    let delayed_port = DelayProxy::start(cluster.port(), LINK_DELAY)?.port;
-    let delayed = url.replace(
-        &format!(":{}/", cluster.port()),
-        &format!(":{delayed_port}/"),
-    );
+    let delayed = super::through_delay(&url, cluster.port())?;
     for name in super::concurrency::FUNCTIONS {
         let event = event_for(name, &plain_seed, &mut std::iter::empty());
         for (label, link) in [("local", url.as_str()), ("+1 ms", delayed.as_str())] {

@@ -19,6 +19,15 @@ pub const VALGRIND: &str = "/usr/bin/valgrind";
 /// prepared, the allocator has its arenas.
 pub const WARM: usize = 20;
 
+/// Invocations counted beyond `WARM` (the smoke run counts fewer).
+pub const COUNTED: usize = 200;
+
+/// The tasks counting `counted` requests may use up (delete-task deletes one
+/// per invocation, in both runs).
+pub fn tasks_used(counted: usize) -> usize {
+    2 * WARM + counted
+}
+
 /// Installs Debian's valgrind (as root) when missing.
 pub fn ensure_installed() -> anyhow::Result<()> {
     crate::tools::apt_install(&["valgrind"], &[VALGRIND])
@@ -37,15 +46,9 @@ pub(super) async fn run(
     let mut counts = Vec::new();
     for name in super::FUNCTIONS {
         let mut event = |_: usize| super::event_for(name, seed, doomed);
-        let count = per_request(
-            &bin_dir.join(name),
-            database_url,
-            super::SECRET,
-            counted,
-            &mut event,
-        )
-        .await
-        .with_context(|| format!("counting {name}'s instructions"))?;
+        let count = per_request(&bin_dir.join(name), database_url, counted, &mut event)
+            .await
+            .with_context(|| format!("counting {name}'s instructions"))?;
         eprintln!("xtask: bench: {name}: {count:.0} instructions per warm request");
         counts.push((name, count));
     }
@@ -56,12 +59,11 @@ pub(super) async fn run(
 async fn per_request(
     binary: &Path,
     database_url: &str,
-    secret: &str,
     counted: usize,
     event: &mut impl FnMut(usize) -> String,
 ) -> anyhow::Result<f64> {
-    let base = total(binary, database_url, secret, WARM, event).await?;
-    let more = total(binary, database_url, secret, WARM + counted, event).await?;
+    let base = total(binary, database_url, WARM, event).await?;
+    let more = total(binary, database_url, WARM + counted, event).await?;
     if more <= base {
         bail!("{counted} more invocations cost no instructions ({base} then {more})");
     }
@@ -73,7 +75,6 @@ async fn per_request(
 async fn total(
     binary: &Path,
     database_url: &str,
-    secret: &str,
     invocations: usize,
     event: &mut impl FnMut(usize) -> String,
 ) -> anyhow::Result<u64> {
@@ -91,10 +92,7 @@ async fn total(
         // Totals only: no per-instruction or per-line tables to write.
         .args(["--dump-instr=no", "--dump-line=no"])
         .arg(binary);
-    let mut child = api
-        .lambda_command(valgrind, "bench", 128)
-        .env("DATABASE_URL", database_url)
-        .env("BETTER_AUTH_SECRET", secret)
+    let mut child = super::in_function_environment(valgrind, &api, database_url, 128)
         .spawn()
         .context("starting valgrind")?;
     // Init under valgrind's JIT takes seconds.

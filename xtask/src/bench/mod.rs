@@ -110,16 +110,11 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         plan.database_url,
         plan.invocations
             + plan.delayed_invocations
-            + 2 * instructions::WARM
-            + plan.counted_instructions
+            + instructions::tasks_used(plan.counted_instructions)
             + 50,
     )
     .await?;
-    let delayed_port = DelayProxy::start(plan.upstream_port, LINK_DELAY)?.port;
-    let delayed_url = plan.database_url.replace(
-        &format!(":{}/", plan.upstream_port),
-        &format!(":{delayed_port}/"),
-    );
+    let delayed_url = through_delay(plan.database_url, plan.upstream_port)?;
     let round_trip_ms = measure_round_trip(&delayed_url).await?;
 
     let mut functions = Vec::new();
@@ -218,7 +213,7 @@ pub async fn instructions_only(
     database_url: &str,
     counted: usize,
 ) -> anyhow::Result<Vec<(&'static str, f64)>> {
-    let seed = seed(database_url, 2 * instructions::WARM + counted + 10).await?;
+    let seed = seed(database_url, instructions::tasks_used(counted) + 10).await?;
     let mut doomed = seed.doomed.iter().copied();
     instructions::run(bin_dir, database_url, counted, &seed, &mut doomed).await
 }
@@ -277,7 +272,23 @@ struct Measured {
     cpu_per_call: Option<CpuPerCall>,
 }
 
-/// One cold start, then `n` warm invocations (after 5 unmeasured ones).
+/// A throwaway PostgreSQL (durability off) and the URL of its migrated,
+/// empty `tasks_bench` database.
+pub async fn fresh_database() -> anyhow::Result<(crate::postgres::Cluster, String)> {
+    let cluster = crate::postgres::Cluster::throwaway_unlogged()?;
+    cluster.ensure_database("tasks_bench").await?;
+    let url = cluster.url("tasks_bench");
+    crate::migrate::run(&url).await?;
+    Ok((cluster, url))
+}
+
+/// `url` through a new delay proxy in front of `upstream_port`, its port:
+/// the same database, with `LINK_DELAY` on each direction of the link.
+fn through_delay(url: &str, upstream_port: u16) -> anyhow::Result<String> {
+    let port = DelayProxy::start(upstream_port, LINK_DELAY)?.port;
+    Ok(url.replace(&format!(":{upstream_port}/"), &format!(":{port}/")))
+}
+
 /// A function process as Lambda starts it under `api`, optionally inside a
 /// CPU quota emulating a memory size (else 128 MB is announced, unlimited).
 fn function_command(
@@ -290,7 +301,22 @@ fn function_command(
         None => tokio::process::Command::new(binary),
         Some(quota) => quota.command(binary),
     };
-    let memory_mb = quota.map_or(128, |q| q.memory_mb);
+    in_function_environment(
+        command,
+        api,
+        database_url,
+        quota.map_or(128, |q| q.memory_mb),
+    )
+}
+
+/// `command` (the function, or a tool that runs it) with the environment
+/// Lambda and the bench give a function.
+fn in_function_environment(
+    command: tokio::process::Command,
+    api: &RuntimeApi,
+    database_url: &str,
+    memory_mb: u64,
+) -> tokio::process::Command {
     let mut command = api.lambda_command(command, "bench", memory_mb);
     command
         .env("DATABASE_URL", database_url)
@@ -298,6 +324,7 @@ fn function_command(
     command
 }
 
+/// One cold start, then `n` warm invocations (after 5 unmeasured ones).
 async fn measure(
     binary: &Path,
     database_url: &str,
