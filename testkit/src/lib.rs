@@ -86,9 +86,16 @@ pub struct User {
 
 impl User {
     pub fn new(prefix: &str) -> Self {
-        let id = unique(prefix);
-        let token = xtask::token::mint(SECRET, &id, Duration::from_secs(600));
-        Self { id, token }
+        Self::named(&unique(prefix))
+    }
+
+    /// A user with exactly this id (for tests whose answers must not vary).
+    pub fn named(id: &str) -> Self {
+        let token = xtask::token::mint(SECRET, id, Duration::from_secs(600));
+        Self {
+            id: id.to_owned(),
+            token,
+        }
     }
 }
 

@@ -12,7 +12,6 @@
 
 use serde_json::{json, Value};
 use shared::Endpoint;
-use std::time::Duration;
 use testkit::instance::Fleet;
 use testkit::*;
 
@@ -35,21 +34,14 @@ OVERRIDING SYSTEM VALUE VALUES
 SELECT setval(pg_get_serial_sequence('tasks', 'id'), 100);
 ";
 
-/// The version (ETag) of tasks 1, 2 and 3 as seeded.
+/// The versions (ETags) of tasks 1 and 2 as seeded.
 const V1: &str = "\"1767323045678901\"";
 const V2: &str = "\"1767529800500000\"";
 
-fn user() -> User {
-    User {
-        id: "golden-user".into(),
-        token: xtask::token::mint(SECRET, "golden-user", Duration::from_secs(600)),
-    }
-}
-
-/// Each request: (name, call, whether it changes a task whose new
-/// timestamps must be masked, and which task).
+/// Each request: its name, the call, and the task whose new timestamps and
+/// version must be masked (a write that succeeds), if any.
 fn requests() -> Vec<(&'static str, Call, Option<i64>)> {
-    let user = user();
+    let user = User::named("golden-user");
     let call = |endpoint| Call::new(endpoint).user(&user);
     vec![
         ("get", call(Endpoint::GetTask).id(1), None),

@@ -45,6 +45,14 @@ fn values(svg: &str) -> Vec<String> {
         .collect()
 }
 
+/// Each of `labels` is the text of some `<text>` element.
+fn shows_labels(svg: &str, labels: &[&str]) {
+    let texts: Vec<String> = texts(svg).into_iter().map(|(_, t)| t).collect();
+    for label in labels {
+        assert!(texts.iter().any(|t| t == label), "{label}: {texts:?}");
+    }
+}
+
 fn attribute(element: &str, name: &str) -> Option<f64> {
     let start = element.find(&format!(" {name}=\""))? + name.len() + 3;
     let end = start + element[start..].find('"')?;
@@ -63,9 +71,7 @@ fn the_warm_chart_shows_each_functions_percentiles() {
         "0.801", "0.902", "1.903", // delete-task
     ];
     assert_eq!(values(&svg), expected);
-    for name in xtask::bench::FUNCTIONS {
-        assert!(texts(&svg).iter().any(|(_, t)| t == name), "{name}");
-    }
+    shows_labels(&svg, &xtask::bench::FUNCTIONS);
     assert!(
         !svg.contains("naive"),
         "the naive variant is not one of the six"
@@ -112,15 +118,15 @@ fn the_cold_chart_splits_round_trips_into_tls_login_and_statement() {
             "5.1 in all", // require, direct
         ]
     );
-    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, t)| t).collect();
-    for label in [
-        "require, SSLRequest",
-        "require, direct",
-        "TLS",
-        "first statement",
-    ] {
-        assert!(labels.iter().any(|t| t == label), "{label}: {labels:?}");
-    }
+    shows_labels(
+        &svg,
+        &[
+            "require, SSLRequest",
+            "require, direct",
+            "TLS",
+            "first statement",
+        ],
+    );
 }
 
 #[test]
@@ -135,16 +141,16 @@ fn the_concurrency_chart_shows_one_instance_beside_as_many_instances() {
             "1600", "1600", "1600", // create-task: single instances
         ]
     );
-    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, t)| t).collect();
-    for label in [
-        "get-task, local link",
-        "create-task, local link",
-        "1",
-        "8",
-        "32",
-    ] {
-        assert!(labels.iter().any(|t| t == label), "{label}: {labels:?}");
-    }
+    shows_labels(
+        &svg,
+        &[
+            "get-task, local link",
+            "create-task, local link",
+            "1",
+            "8",
+            "32",
+        ],
+    );
 }
 
 #[test]
@@ -153,15 +159,14 @@ fn the_memory_chart_shows_cold_start_and_warm_p99_per_size() {
     assert_eq!(
         values(&svg),
         [
-            // Cold start: create-task then get-task (the tables' order), per size.
-            "108", "98", "60", "50", "21", "11", // Warm p99.
-            "75.33", "74.33", "34.87", "33.87", "2.27", "1.27",
+            "108", "98", "60", "50", "21", "11", // cold start: create-task, get-task per size
+            "75.33", "74.33", "34.87", "33.87", "2.27", "1.27", // warm p99, the same order
         ]
     );
-    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, t)| t).collect();
-    for label in ["128 MB", "256 MB", "512 MB", "create-task", "get-task"] {
-        assert!(labels.iter().any(|t| t == label), "{label}: {labels:?}");
-    }
+    shows_labels(
+        &svg,
+        &["128 MB", "256 MB", "512 MB", "create-task", "get-task"],
+    );
 }
 
 #[test]
