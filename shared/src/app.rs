@@ -9,11 +9,13 @@ use crate::config::{Config, ConfigError};
 use crate::db::{Database, DbError};
 use crate::metrics::Metrics;
 use crate::secrets::SecretError;
+use crate::tasks::TaskLimit;
 
 pub struct App {
     pub auth: Authenticator,
     pub db: Database,
     pub metrics: Metrics,
+    pub task_limit: TaskLimit,
 }
 
 /// Why an instance could not start: each is a deployment mistake, reported
@@ -45,6 +47,7 @@ impl App {
             auth: Authenticator::new(&config.auth)?,
             db: Database::new(&config.database)?,
             metrics: Metrics::new(config.metrics_namespace.clone()),
+            task_limit: config.task_limit,
         })
     }
 

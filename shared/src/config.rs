@@ -2,6 +2,7 @@
 //! names in, values out. Where a value may also come from (the Secrets
 //! Manager secret) is decided by `app`, which composes init.
 
+use crate::tasks::TaskLimit;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -64,6 +65,8 @@ pub struct Config {
     /// `METRICS_NAMESPACE`: where the EMF metric lines go; unset means
     /// [`DEFAULT_METRICS_NAMESPACE`], empty means no metric lines.
     pub metrics_namespace: Option<String>,
+    /// `MAX_TASKS_PER_USER`: unset means [`TaskLimit::default`], `0` no limit.
+    pub task_limit: TaskLimit,
 }
 
 pub const DEFAULT_METRICS_NAMESPACE: &str = "TaskApi";
@@ -97,8 +100,16 @@ impl Config {
             None => Some(DEFAULT_METRICS_NAMESPACE.to_owned()),
             Some(name) => Some(name.trim().to_owned()).filter(|n| !n.is_empty()),
         };
+        let task_limit = match get("MAX_TASKS_PER_USER") {
+            None => TaskLimit::default(),
+            Some(raw) => TaskLimit::parse(&raw).map_err(|reason| ConfigError::Invalid {
+                name: "MAX_TASKS_PER_USER",
+                reason,
+            })?,
+        };
         Ok(Self {
             metrics_namespace,
+            task_limit,
             database: DatabaseConfig {
                 url: required("DATABASE_URL")?,
                 connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT)?,
@@ -207,6 +218,28 @@ mod tests {
                 name: "DATABASE_CONNECT_TIMEOUT_MS",
                 ..
             }
+        ));
+    }
+
+    #[test]
+    fn the_task_limit_defaults_to_ten_thousand_and_zero_lifts_it() {
+        let limit = |value: Option<&str>| {
+            let mut vars = vec![
+                ("DATABASE_URL", "postgres://h/db"),
+                ("BETTER_AUTH_SECRET", "s"),
+            ];
+            vars.extend(value.map(|v| ("MAX_TASKS_PER_USER", v)));
+            config(&vars).map(|c| c.task_limit)
+        };
+        assert_eq!(limit(None), Ok(TaskLimit::AtMost(10_000)));
+        assert_eq!(limit(Some("25")), Ok(TaskLimit::AtMost(25)));
+        assert_eq!(limit(Some("0")), Ok(TaskLimit::Unlimited));
+        assert!(matches!(
+            limit(Some("-5")),
+            Err(ConfigError::Invalid {
+                name: "MAX_TASKS_PER_USER",
+                ..
+            })
         ));
     }
 

@@ -196,11 +196,15 @@ impl Endpoint {
                     email: principal.email.as_deref(),
                     name: principal.name.as_deref(),
                 };
-                let (task, replayed) = match store::create(db, owner, &new, key.as_ref()).await? {
+                let created = store::create(db, owner, &new, key.as_ref(), app.task_limit).await?;
+                let (task, replayed) = match created {
                     Creation::Created(task) => (task, false),
                     Creation::Replayed(task) => (task, true),
                     Creation::KeyReused => return Err(ApiError::IdempotencyKeyReused),
                     Creation::KeyInFlight => return Err(ApiError::IdempotencyKeyInFlight),
+                    Creation::LimitReached { limit, count } => {
+                        return Err(ApiError::TaskLimitReached { limit, count })
+                    }
                 };
                 trace.task_id = Some(task.id);
                 Ok(Reply::Created { task, replayed })

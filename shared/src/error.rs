@@ -52,6 +52,16 @@ pub enum ApiError {
     /// The PUT/PATCH/DELETE carried an If-Match that no longer matches.
     #[error("the task has changed since that ETag was issued: GET it again, then retry")]
     PreconditionFailed,
+    /// The user holds as many tasks as the deployment allows
+    /// (`MAX_TASKS_PER_USER`), or more (the limit was lowered); nothing was
+    /// stored. Deleting tasks frees slots: a conflict with the collection's
+    /// state that the user can resolve (RFC 9110 §15.5.10), not a rate
+    /// (429: waiting changes nothing) nor a permission (403: this API's
+    /// answer to another user's path).
+    #[error(
+        "this user holds {count} tasks and may hold at most {limit}: delete some to create more"
+    )]
+    TaskLimitReached { limit: i32, count: i32 },
     /// The Idempotency-Key was already used, within its lifetime, for a
     /// different request.
     #[error("this Idempotency-Key was already used for a request with a different body")]
@@ -98,7 +108,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedContentEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            Self::IdempotencyKeyInFlight | Self::TaskLimitReached { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) | Self::DatabaseTimeout(_) | Self::KeysUnavailable(_) => {
@@ -119,6 +129,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedContentEncoding(_) => "unsupported_encoding",
             Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
+            Self::TaskLimitReached { .. } => "task_limit_reached",
             Self::PreconditionFailed => "precondition_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Unavailable(_) => "database_unavailable",
@@ -175,6 +186,13 @@ mod tests {
             (ApiError::PayloadTooLarge, 413),
             (ApiError::UnsupportedContentEncoding("gzip".into()), 415),
             (ApiError::IdempotencyKeyInFlight, 409),
+            (
+                ApiError::TaskLimitReached {
+                    limit: 10,
+                    count: 10,
+                },
+                409,
+            ),
             (ApiError::PreconditionFailed, 412),
             (ApiError::IdempotencyKeyReused, 422),
             (ApiError::Unavailable("connect refused".into()), 503),

@@ -49,6 +49,7 @@ pub fn config_for(url: &str) -> Config {
             ..AuthConfig::default()
         },
         metrics_namespace: Some(shared::config::DEFAULT_METRICS_NAMESPACE.to_owned()),
+        task_limit: shared::tasks::TaskLimit::default(),
     }
 }
 

@@ -133,7 +133,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
             "-E".to_owned(),
             "binary_id(shared::it) & (test(/^lifecycle::/) | test(/^isolation::/) \
              | test(/^rejections::/) | test(/^auth::/) | test(/^better_auth::/) | test(/^e2e::/) \
-             | test(/^versions::/) | test(/^idempotency::/) \
+             | test(/^versions::/) | test(/^idempotency::/) | test(/^quota::/) \
              | (test(/^pagination::/) & !test(trigram)) | test(one_round_trip) | test(unreachable))"
                 .to_owned(),
         ];

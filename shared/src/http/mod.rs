@@ -9,7 +9,7 @@ mod reply;
 
 pub use conditional::{etag, if_none_match_on_read, precondition};
 pub use idempotency_key::idempotency_key;
-pub use reply::{problem, Reply};
+pub use reply::{problem, Reply, TASK_LIMIT_TYPE};
 
 use crate::error::ApiError;
 use crate::tasks::ListQuery;

@@ -119,6 +119,12 @@ fn json(status: StatusCode, text: String) -> Response<Body> {
     response(status, Some("application/json"), Body::Text(text))
 }
 
+/// The `type` of the task-limit problem: a tag URI (RFC 4151), a name for
+/// clients to compare, not a page to fetch (RFC 9457 §3.1.1). It tells this
+/// 409 from the Idempotency-Key one and defines the `limit` and `count`
+/// members; every other problem is `about:blank`, its status alone.
+pub const TASK_LIMIT_TYPE: &str = "tag:task-api,2026:task-limit-reached";
+
 #[derive(Serialize)]
 struct Problem<'a> {
     #[serde(rename = "type")]
@@ -128,18 +134,29 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [crate::error::FieldError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<i32>,
 }
 
 /// The one place an error becomes a response.
 pub fn problem(error: &ApiError) -> Response<Body> {
     let status = error.status();
-    let body = Problem {
+    let mut body = Problem {
         kind: "about:blank",
         title: status.canonical_reason().unwrap_or("Error"),
         status: status.as_u16(),
         detail: error.public_detail(),
         errors: error.field_errors(),
+        limit: None,
+        count: None,
     };
+    if let ApiError::TaskLimitReached { limit, count } = error {
+        body.kind = TASK_LIMIT_TYPE;
+        body.title = "Task limit reached";
+        (body.limit, body.count) = (Some(*limit), Some(*count));
+    }
     let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
     let mut response = response(status, Some("application/problem+json"), Body::Text(text));
     let headers = response.headers_mut();
@@ -192,6 +209,24 @@ mod tests {
                 "type": "about:blank", "title": "Bad Request", "status": 400,
                 "detail": "title must be 1–255 characters",
                 "errors": [{"field": "title", "message": "must be 1–255 characters"}]
+            })
+        );
+    }
+
+    #[test]
+    fn the_task_limit_problem_has_its_own_type_and_names_the_numbers() {
+        let response = problem(&ApiError::TaskLimitReached {
+            limit: 10_000,
+            count: 10_000,
+        });
+        assert_eq!(response.status(), 409);
+        assert!(response.headers().get(RETRY_AFTER).is_none());
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!({
+                "type": TASK_LIMIT_TYPE, "title": "Task limit reached", "status": 409,
+                "detail": "this user holds 10000 tasks and may hold at most 10000: delete some to create more",
+                "limit": 10_000, "count": 10_000
             })
         );
     }
@@ -252,6 +287,7 @@ mod tests {
             ApiError::PayloadTooLarge,
             ApiError::UnsupportedContentEncoding("gzip".into()),
             ApiError::IdempotencyKeyInFlight,
+            ApiError::TaskLimitReached { limit: 1, count: 1 },
             ApiError::PreconditionFailed,
             ApiError::IdempotencyKeyReused,
             ApiError::Unavailable("down".into()),

@@ -4,6 +4,7 @@
 pub mod cursor;
 pub mod idempotency;
 pub mod input;
+pub mod limit;
 pub mod model;
 pub mod query;
 pub mod store;
@@ -12,6 +13,7 @@ pub mod version;
 pub use cursor::PageRequest;
 pub use idempotency::IdempotencyKey;
 pub use input::{CompletionChange, NewTask, TaskReplacement};
+pub use limit::TaskLimit;
 pub use model::Task;
 pub use query::{ListQuery, SortKey, SortOrder, StatusFilter};
 pub use version::{IfNoneMatch, Precondition};

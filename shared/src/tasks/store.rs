@@ -5,6 +5,7 @@
 use super::cursor::{Cursor, PageRequest, SortValue};
 use super::idempotency::{request_hash, IdempotencyKey};
 use super::input::{CompletionChange, NewTask, TaskReplacement};
+use super::limit::TaskLimit;
 use super::model::Task;
 use super::query::{SortKey, SortOrder, StatusFilter};
 use super::version::Precondition;
@@ -78,16 +79,21 @@ macro_rules! list_sql {
     };
 }
 
-/// Creates or refreshes the owner's users row, as part of the create statement.
+/// Creates or refreshes the owner's users row, as part of the create
+/// statement, and answers the owner's `task_count` (kept by the database,
+/// V5__task_count.sql). Always an update, even when the profile is unchanged:
+/// only an update returns the row, at its latest version rather than the
+/// statement's snapshot, and holds its lock until the statement commits. So
+/// one user's creates take turns here, and each sees the count the one
+/// before it left: the limit holds under any concurrency.
 macro_rules! upsert_owner {
     () => {
         "owner AS ( \
-            INSERT INTO users (id, email, name) VALUES ($1, $2, $3) \
+            INSERT INTO users AS u (id, email, name) VALUES ($1, $2, $3) \
             ON CONFLICT (id) DO UPDATE \
-              SET email = COALESCE(EXCLUDED.email, users.email), \
-                  name = COALESCE(EXCLUDED.name, users.name) \
-              WHERE (EXCLUDED.email IS NOT NULL AND EXCLUDED.email IS DISTINCT FROM users.email) \
-                 OR (EXCLUDED.name IS NOT NULL AND EXCLUDED.name IS DISTINCT FROM users.name) \
+              SET email = COALESCE(EXCLUDED.email, u.email), \
+                  name = COALESCE(EXCLUDED.name, u.name) \
+            RETURNING task_count \
          )"
     };
 }
@@ -138,22 +144,31 @@ macro_rules! delete_task {
     };
 }
 
+/// Create ($6: the limit, NULL for none). Answers one row: the owner's count
+/// before this create, and the task, or NULLs when the owner is at the limit
+/// (nothing is inserted then).
 const CREATE: &str = concat!(
     "WITH ",
     upsert_owner!(),
-    " INSERT INTO tasks (user_id, title, description) VALUES ($1, $4, $5) RETURNING ",
-    task_columns!()
+    ", created AS ( \
+        INSERT INTO tasks (user_id, title, description) \
+        SELECT $1, $4, $5 FROM owner WHERE $6::integer IS NULL OR task_count < $6 \
+        RETURNING ",
+    task_columns!(),
+    " ) SELECT created.*, owner.task_count FROM owner LEFT JOIN created ON true"
 );
 
-/// Create under an Idempotency-Key ($6), with the request's hash ($7). The
-/// key is claimed first, with the id the task will get and the answer to
-/// replay (the task as this statement creates it: the table's defaults are
-/// `false` and `now()`); only a successful claim inserts the task. A key seen
-/// before answers with its stored task, whether the request was the same
-/// (`same_request`), and `replayed`. A key whose first request is still
-/// running blocks the claim until that commits, and then is invisible to
-/// this statement's snapshot: no row at all, a 409. Expired keys of the user
-/// are swept on the way. Both branches answer the task as JSON text.
+/// Create under an Idempotency-Key ($6), with the request's hash ($7) and the
+/// limit ($8). Below the limit, the key is claimed first, with the id the
+/// task will get and the answer to replay (the task as this statement
+/// creates it: the table's defaults are `false` and `now()`); only a
+/// successful claim inserts the task. A key seen before answers with its
+/// stored task, whether the request was the same (`same_request`), and
+/// `replayed`, at the limit too. A key whose first request is still running
+/// blocks the statement until that commits, and then is invisible to its
+/// snapshot: no answer, a 409. Expired keys of the user are swept on the
+/// way. One row: the owner's count, and the answer (the task as JSON text)
+/// if there is one.
 ///
 /// Until V4's contract step, the claim also writes `title`/`description` and a
 /// record without a `response` (written by the previous release during a
@@ -164,8 +179,10 @@ const CREATE_ONCE: &str = concat!(
     ", expired AS ( \
         DELETE FROM idempotency_keys \
         WHERE user_id = $1 AND key <> $6 AND created_at < now() - interval '24 hours' \
-     ), fresh AS (SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id), \
-     claim AS ( \
+     ), fresh AS ( \
+        SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id FROM owner \
+        WHERE $8::integer IS NULL OR task_count < $8 \
+     ), claim AS ( \
         INSERT INTO idempotency_keys AS k \
           (user_id, key, task_id, request_hash, response, title, description) \
         SELECT $1, $6, id, $7, jsonb_build_object( \
@@ -184,15 +201,19 @@ const CREATE_ONCE: &str = concat!(
         SELECT task_id, $1, $4, $5 FROM claim \
         RETURNING ",
     task_columns!(),
-    " ) SELECT to_jsonb(created)::text AS task, false AS replayed, true AS same_request \
-     FROM created \
-     UNION ALL \
-     SELECT COALESCE(response, jsonb_build_object( \
-              'id', task_id, 'user_id', user_id, 'title', title, 'description', description, \
-              'completed', false, 'created_at', created_at, 'updated_at', created_at))::text, \
-            true, \
-            COALESCE(request_hash = $7, title = $4 AND description IS NOT DISTINCT FROM $5) \
-     FROM idempotency_keys WHERE user_id = $1 AND key = $6 AND NOT EXISTS (SELECT FROM claim)"
+    " ), answer AS ( \
+        SELECT to_jsonb(created)::text AS task, false AS replayed, true AS same_request \
+        FROM created \
+        UNION ALL \
+        SELECT COALESCE(response, jsonb_build_object( \
+                 'id', task_id, 'user_id', user_id, 'title', title, 'description', description, \
+                 'completed', false, 'created_at', created_at, 'updated_at', created_at))::text, \
+               true, \
+               COALESCE(request_hash = $7, title = $4 AND description IS NOT DISTINCT FROM $5) \
+        FROM idempotency_keys \
+        WHERE user_id = $1 AND key = $6 AND created_at >= now() - interval '24 hours' \
+          AND NOT EXISTS (SELECT FROM claim) \
+     ) SELECT answer.*, owner.task_count FROM owner LEFT JOIN answer ON true"
 );
 const GET: &str = concat!(
     "SELECT ",
@@ -234,6 +255,12 @@ pub enum Creation {
     KeyReused,
     /// The key's first request has not finished yet.
     KeyInFlight,
+    /// The owner already holds `count` tasks, at or past `limit`: nothing
+    /// was stored.
+    LimitReached {
+        limit: i32,
+        count: i32,
+    },
 }
 
 fn read<T>(value: Result<T, tokio_postgres::Error>) -> Result<T, DbError> {
@@ -312,16 +339,18 @@ pub async fn list(db: &Database, user_id: &str, request: &PageRequest) -> Result
     Ok(Page { tasks, next })
 }
 
-/// Creates the task and, in the same statement, the owner's users row (or
-/// refreshes its email/name when the token carries new ones) and, with an
-/// Idempotency-Key, the key's record.
+/// Creates the task, if the owner is below `limit`, and, in the same
+/// statement, the owner's users row (or refreshes its email/name when the
+/// token carries new ones) and, with an Idempotency-Key, the key's record.
 pub async fn create(
     db: &Database,
     owner: Owner<'_>,
     task: &NewTask,
     key: Option<&IdempotencyKey>,
+    limit: TaskLimit,
 ) -> Result<Creation, DbError> {
     let key = key.map(IdempotencyKey::as_str);
+    let most = limit.as_param();
     let mut params: Vec<Param> = vec![
         (&owner.user_id, Type::TEXT),
         (&owner.email, Type::TEXT),
@@ -329,20 +358,38 @@ pub async fn create(
         (&task.title, Type::VARCHAR),
         (&task.description, Type::VARCHAR),
     ];
-    let Some(key) = &key else {
-        let created = first(db.query(CREATE, &params).await?)?;
-        return created
-            .map(Creation::Created)
-            .ok_or_else(|| DbError::Statement("INSERT returned no row".into()));
+    let hash;
+    let sql = match &key {
+        None => CREATE,
+        Some(key) => {
+            hash = request_hash(task);
+            params.push((key, Type::TEXT));
+            params.push((&hash, Type::BYTEA));
+            CREATE_ONCE
+        }
     };
-    let hash = request_hash(task);
-    params.push((key, Type::TEXT));
-    params.push((&hash, Type::BYTEA));
-    let rows = db.query(CREATE_ONCE, &params).await?;
-    let Some(row) = rows.first() else {
-        return Ok(Creation::KeyInFlight);
+    params.push((&most, Type::INT4));
+    let rows = db.query(sql, &params).await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| DbError::Statement("the create statement answered no row".into()))?;
+    let answered = match key {
+        None => match read(row.try_get::<_, Option<i64>>("id"))? {
+            Some(_) => return Ok(Creation::Created(read(task_from_row(row))?)),
+            None => None,
+        },
+        Some(_) => read(row.try_get::<_, Option<String>>("task"))?,
     };
-    let task: String = read(row.try_get("task"))?;
+    let Some(task) = answered else {
+        let count: i32 = read(row.try_get("task_count"))?;
+        return match most {
+            Some(limit) if count >= limit => Ok(Creation::LimitReached { limit, count }),
+            _ if key.is_some() => Ok(Creation::KeyInFlight),
+            _ => Err(DbError::Statement(
+                "a create below the limit stored nothing".into(),
+            )),
+        };
+    };
     let task: Task = serde_json::from_str(&task)
         .map_err(|e| DbError::Statement(format!("a stored answer that is not a task: {e}")))?;
     let replayed: bool = read(row.try_get("replayed"))?;
