@@ -494,10 +494,22 @@ pub async fn own_database_at(version: Option<i32>) -> (xtask::postgres::Cluster,
 /// `cargo xtask dev`'s server (CORS layer, emulator, docs) on free ports,
 /// against the test database; the docs are authorized with `token`.
 pub fn dev_server_with(database_url: &str, origins: &[&str], token: &str) -> xtask::dev::DevServer {
-    let env = [
+    dev_server_env(database_url, origins, token, &[])
+}
+
+/// [`dev_server_with`], with more of the functions' environment (as
+/// `MAX_TASKS_PER_USER=3 cargo xtask dev` would give them).
+pub fn dev_server_env(
+    database_url: &str,
+    origins: &[&str],
+    token: &str,
+    more: &[(&str, &str)],
+) -> xtask::dev::DevServer {
+    let mut env = vec![
         ("DATABASE_URL", database_url),
         ("BETTER_AUTH_SECRET", SECRET),
     ];
+    env.extend_from_slice(more);
     let settings = xtask::dev::Settings {
         port: 0,
         docs_port: 0,

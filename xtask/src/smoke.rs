@@ -159,6 +159,15 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
                 &auth,
                 Some(&json!({"title": "smoke test", "description": "deleted at the end"})),
             )?;
+            if answer.status == 409 && answer.body["type"] == shared::http::TASK_LIMIT_TYPE {
+                bail!(
+                    "{} already holds {} tasks, the deployment's MAX_TASKS_PER_USER ({}): \
+                     delete some, or smoke as another --user",
+                    options.user,
+                    answer.body["count"],
+                    answer.body["limit"]
+                );
+            }
             answer.expect(201)?;
             let id = answer.body["id"]
                 .as_i64()

@@ -128,7 +128,10 @@ export interface components {
             completed?: boolean;
         };
         Problem: {
-            /** @example about:blank */
+            /**
+             * @description `about:blank` (the status says it all), or `tag:task-api,2026:task-limit-reached` for the task limit's 409, which adds `limit` and `count`.
+             * @example about:blank
+             */
             type: string;
             /** @example Bad Request */
             title: string;
@@ -141,6 +144,10 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+            /** @description The task limit's 409 only; the most tasks a user may hold (MAX_TASKS_PER_USER). */
+            limit?: number;
+            /** @description The task limit's 409 only; the tasks the user holds now (above `limit` if it was lowered). */
+            count?: number;
         };
     };
     responses: {
@@ -200,9 +207,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A request with this Idempotency-Key is still running; retry. */
-        KeyInFlight: {
+        /** @description Either of two conflicts, told apart by `type`. `about:blank` with `Retry-After`: a request with this Idempotency-Key is still running; retry. The task-limit `type` (`tag:task-api,2026:task-limit-reached`, no `Retry-After`): the user holds MAX_TASKS_PER_USER tasks (10,000 by default), completed ones included; nothing was stored. 409 rather than 429 or 403: the request conflicts with the collection's state, which the user resolves by deleting tasks (RFC 9110 §15.5.10); waiting changes nothing, and 403 means another user's path. */
+        Conflict: {
             headers: {
+                /** @description With the Idempotency-Key conflict only. */
                 "Retry-After"?: number;
                 [name: string]: unknown;
             };
@@ -365,7 +373,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["KeyInFlight"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedEncoding"];
             422: components["responses"]["KeyReused"];

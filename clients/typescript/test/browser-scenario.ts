@@ -3,7 +3,7 @@
 // step through WebDriver. Each step uses the typed client exactly as the
 // Next.js app would and reports what the browser let it see.
 
-import { TaskApiError, TaskClient } from "../src/index";
+import { TaskApiError, TaskClient, TaskLimitReached } from "../src/index";
 
 interface Setup {
   baseUrl: string;
@@ -35,8 +35,12 @@ async function failure(action: () => Promise<unknown>): Promise<Record<string, u
     return { failed: false };
   } catch (error) {
     if (error instanceof TaskApiError) {
+      const limited = error instanceof TaskLimitReached ? { limit: error.limit, count: error.count } : {};
       return {
         failed: true,
+        name: error.name,
+        type: error.type,
+        ...limited,
         status: error.status,
         title: error.title,
         detail: error.detail,
@@ -76,6 +80,13 @@ const steps = {
       ids.push(...page.map((task) => task.id));
     }
     return { pages, ids };
+  },
+
+  /** A create when the user already holds as many tasks as allowed. */
+  async createAtTheLimit() {
+    const before = sent;
+    const result = await failure(() => client().create({ title: "one too many" }));
+    return { ...result, requests: sent - before };
   },
 
   /** A change with the task's ETag, then one with a stale ETag (another tab won). */

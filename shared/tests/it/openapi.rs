@@ -58,10 +58,15 @@ fn a_task_has_exactly_the_schemas_properties() {
 
 #[test]
 fn a_problem_has_exactly_the_schemas_properties() {
-    let response = problem(&ApiError::invalid("title", "is required"));
-    let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    let answered = |error: ApiError| -> Value {
+        serde_json::from_slice(problem(&error).body().as_ref()).unwrap()
+    };
+    let body = answered(ApiError::invalid("title", "is required"));
+    let limited = answered(ApiError::TaskLimitReached { limit: 3, count: 3 });
     let schema = schema("Problem");
-    assert_eq!(keys(&body), names(&schema["properties"]), "Problem");
+    let mut members = keys(&body);
+    members.extend(keys(&limited));
+    assert_eq!(members, names(&schema["properties"]), "Problem");
     let item = &schema["properties"]["errors"]["items"];
     assert_eq!(
         keys(&body["errors"][0]),
@@ -164,6 +169,14 @@ fn the_examples_are_what_the_api_accepts_and_answers() {
         ("Forbidden", ApiError::Forbidden),
         ("NotFound", ApiError::NotFound),
         ("PreconditionFailed", ApiError::PreconditionFailed),
+        ("KeyInFlight", ApiError::IdempotencyKeyInFlight),
+        (
+            "TaskLimitReached",
+            ApiError::TaskLimitReached {
+                limit: 10_000,
+                count: 10_000,
+            },
+        ),
     ];
     for (name, error) in problems {
         let response = problem(&error);

@@ -65,7 +65,13 @@ fn the_typed_client_works_from_another_origin_in_chromium() {
     let foreign = SiteServer::start(site).unwrap();
     let user = xtask::DEV_USER;
     let token = xtask::token::mint(SECRET, user, Duration::from_secs(3600));
-    let dev = dev_server_with(&url, &[&allowed.url], &token);
+    // The user reaches the task limit after the listing's 250 tasks.
+    let dev = dev_server_env(
+        &url,
+        &[&allowed.url],
+        &token,
+        &[("MAX_TASKS_PER_USER", "250")],
+    );
     let browser = Browser::start().unwrap();
     let setup = json!({"baseUrl": dev.base_url, "userId": user, "token": token});
 
@@ -116,6 +122,30 @@ fn the_typed_client_works_from_another_origin_in_chromium() {
     unique.sort();
     unique.dedup();
     assert_eq!((ids.len(), unique.len()), (250, 250));
+
+    // One more is refused: the client throws its TaskLimitReached, whose
+    // fields name the limit, and does not retry it.
+    let refused = step(&browser, "createAtTheLimit", Value::Null);
+    assert_eq!(
+        (
+            refused["name"].clone(),
+            refused["status"].clone(),
+            refused["limit"].clone(),
+            refused["count"].clone(),
+            refused["retryAfter"].clone(),
+            refused["requests"].clone(),
+        ),
+        (
+            json!("TaskLimitReached"),
+            json!(409),
+            json!(250),
+            json!(250),
+            Value::Null,
+            json!(1)
+        ),
+        "{refused}"
+    );
+    assert_eq!(refused["type"], json!(shared::http::TASK_LIMIT_TYPE));
 
     // PATCH with the task's ETag, then from a tab holding a stale one: 412.
     let edits = step(&browser, "editWithVersions", json!(id));

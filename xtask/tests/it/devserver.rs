@@ -259,3 +259,50 @@ fn a_burst_of_200_is_answered() {
         "one task for one key"
     );
 }
+
+/// `MAX_TASKS_PER_USER=3 cargo xtask dev`: a user holding three tasks is
+/// refused (the task-limit problem, over HTTP), while another user's creates
+/// sent at the same moment all succeed.
+#[test]
+fn a_user_at_the_limit_is_refused_while_another_creates() {
+    let dev = dev_server_env(&database_url(), &[], "", &[("MAX_TASKS_PER_USER", "3")]);
+    let (full, free) = (User::new("dev-full"), User::new("dev-free"));
+    let post = |user: &User, title: &str| {
+        http(
+            &dev.base_url,
+            "POST",
+            &format!("/api/{}/tasks", user.id),
+            Some(&user.token),
+            &[],
+            Some(json!({ "title": title }).to_string().as_bytes()),
+        )
+    };
+    for n in 0..3 {
+        assert_eq!(post(&full, &format!("task {n}")).status, 201);
+    }
+    let replies: Vec<(bool, HttpReply)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let (user, post) = (if i % 2 == 0 { &full } else { &free }, &post);
+                scope.spawn(move || (i % 2 == 0, post(user, "at the same moment")))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (at_limit, reply) in &replies {
+        if *at_limit {
+            assert_eq!(reply.status, 409, "{}", reply.json);
+            assert_eq!(
+                reply.header("content-type").as_deref(),
+                Some("application/problem+json")
+            );
+            assert_eq!(reply.json["type"], json!(shared::http::TASK_LIMIT_TYPE));
+            assert_eq!(
+                (reply.json["limit"].clone(), reply.json["count"].clone()),
+                (json!(3), json!(3))
+            );
+        } else {
+            assert_eq!(reply.status, 201, "{}", reply.json);
+        }
+    }
+}

@@ -23,7 +23,12 @@ fn smoke(base_url: &str, user: &str, origin: &str) -> (bool, String, String) {
 #[test]
 fn the_smoke_test_passes_against_the_dev_server_and_names_a_failing_step() {
     let origin = "http://app.example";
-    let server = testkit::dev_server(&[origin]);
+    let server = testkit::dev_server_env(
+        &testkit::database_url(),
+        &[origin],
+        "",
+        &[("MAX_TASKS_PER_USER", "2")],
+    );
     let user = testkit::unique("smoke");
 
     let (ok, stdout, stderr) = smoke(&server.base_url, &user, origin);
@@ -55,5 +60,28 @@ fn the_smoke_test_passes_against_the_dev_server_and_names_a_failing_step() {
     assert!(
         stderr.contains("smoke step 'CORS preflight' failed"),
         "{stderr}"
+    );
+
+    // A smoke user who holds as many tasks as the deployment allows: the
+    // create step fails, saying so rather than "expected 201, got 409".
+    let full = testkit::User::named(&user);
+    for title in ["one", "two"] {
+        let created = testkit::http(
+            &server.base_url,
+            "POST",
+            &format!("/api/{user}/tasks"),
+            Some(&full.token),
+            &[],
+            Some(format!(r#"{{"title":"{title}"}}"#).as_bytes()),
+        );
+        assert_eq!(created.status, 201);
+    }
+    let (ok, stdout, _) = smoke(&server.base_url, &user, origin);
+    assert!(!ok);
+    assert!(
+        stdout.contains(&format!(
+            "FAIL  create: {user} already holds 2 tasks, the deployment's MAX_TASKS_PER_USER (2)"
+        )),
+        "{stdout}"
     );
 }

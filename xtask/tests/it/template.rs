@@ -135,6 +135,12 @@ fn the_database_is_protected_by_caps_in_both_modes() {
     assert_eq!(default("ManagedInstancesMaxEnvironments"), 3);
     assert_eq!(default("ApiThrottlingRateLimit"), 100);
     assert_eq!(default("ApiThrottlingBurstLimit"), 200);
+    // One account holds at most 10,000 tasks, whichever function serves it.
+    assert_eq!(default("MaxTasksPerUser"), 10_000);
+    assert!(is_ref(
+        &template["Globals"]["Function"]["Environment"]["Variables"]["MAX_TASKS_PER_USER"],
+        "MaxTasksPerUser"
+    ));
     // Off by default.
     assert_eq!(default("CapacityProviderArn"), "");
     assert_eq!(default("ManagedInstancesSubnetIds"), "");
