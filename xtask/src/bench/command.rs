@@ -108,8 +108,13 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
     let cold = crate::bench::cold::markdown_table(&results.cold);
     let quota = crate::bench::quota::markdown_table(&results.quota);
     let concurrency = crate::bench::concurrency::markdown_table(&results.concurrency);
+    let task_limit = results
+        .task_limit
+        .as_ref()
+        .map(crate::bench::task_limit::markdown_table)
+        .unwrap_or_default();
     println!(
-        "\n{table}\none database round trip through the delay proxy: {:.3} ms\n\n{cold}\n\
+        "\n{table}\none database round trip through the delay proxy: {:.3} ms\n\n{task_limit}\n{cold}\n\
          one round trip to the TLS server through the delay proxy: {:.3} ms\n\n{quota}\n{concurrency}",
         results.round_trip_ms, results.cold_round_trip_ms
     );
@@ -143,7 +148,13 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
              valgrind's callgrind count for a release build serving {warm} and then {warm} + {counted} of the \
              same events: the difference ÷ {counted}, so init and exit cancel out (`cargo xtask bench \
              --instructions` counts only these, in about 30 s). Unlike the times it repeats: two runs of one \
-             build agree within 0.3 %.\n\n{warm_chart}{table}\n\
+             build agree within 0.3 %. Every process runs with `MAX_TASKS_PER_USER` = 1,000,000: \
+             the limit is checked on every create and never reached.\n\n{warm_chart}{table}\n\
+             ## Creating at the task limit\n\n\
+             The limit check reads the user's kept count, one row, instead of counting their tasks. \
+             One create-task process alternates, invocation by invocation, between a new user and one \
+             who already holds {held} tasks ({invocations} creates each, then {delayed} each through the \
+             +1 ms proxy), so both medians come from the same moments of the same run.\n\n{task_limit}\n\
              ## The cold path\n\n\
              Fresh instances of each release binary (median of {}), each from spawn to the answer of its \
              first invocation, which is queued before the spawn as on Lambda. The database is PostgreSQL 15 \
@@ -178,6 +189,9 @@ pub fn run(smoke: bool) -> anyhow::Result<()> {
             concurrency_seconds,
             std::thread::available_parallelism().map_or(0, |n| n.get()),
             warm = crate::bench::instructions::WARM,
+            held = crate::bench::thousands(crate::bench::task_limit::HELD as f64),
+            invocations = invocations,
+            delayed = delayed_invocations,
             counted = COUNTED,
             warm_chart = chart("warm.svg", "Warm p50, p90 and p99 per function"),
             cold_chart = chart("cold.svg", "Cold-path round trips by phase, SSLRequest against direct"),

@@ -12,6 +12,7 @@ pub mod compare;
 pub mod concurrency;
 pub mod instructions;
 pub mod quota;
+pub mod task_limit;
 
 use crate::delay_proxy::DelayProxy;
 use crate::runtime_api::RuntimeApi;
@@ -69,6 +70,10 @@ pub struct Results {
     pub quota: Vec<quota::QuotaResult>,
     /// One instance at several concurrencies against as many single ones.
     pub concurrency: Vec<concurrency::ConcurrencyResult>,
+    /// Creates for a new user against one holding 10,000 tasks (see
+    /// `task_limit`); absent from results recorded before it existed.
+    #[serde(default)]
+    pub task_limit: Option<task_limit::TaskLimitResult>,
 }
 
 /// The six functions, in the tables' order.
@@ -80,6 +85,11 @@ pub const FUNCTIONS: [&str; 6] = [
     "complete-task",
     "delete-task",
 ];
+
+/// The task limit of every measured process: checked on every create, never
+/// reached (the concurrency runs alone create a hundred thousand tasks for
+/// one user, past the default 10,000, and a refusal is not a create).
+const BENCH_TASK_LIMIT: &str = "1000000";
 
 /// Extra environment variables of a measured process.
 type Env<'a> = &'a [(&'a str, &'a str)];
@@ -168,6 +178,18 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
             instructions_per_request: None,
         });
     }
+    let task_limit = task_limit::run(
+        plan.bin_dir,
+        &task_limit::Links {
+            direct: plan.database_url,
+            delayed: &delayed_url,
+            round_trip_ms,
+        },
+        &seed,
+        plan.invocations,
+        plan.delayed_invocations,
+    )
+    .await?;
     // After every timed row: callgrind's runs load the machine for minutes.
     let counts = instructions::run(
         plan.bin_dir,
@@ -204,6 +226,7 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         cold: Vec::new(),
         quota: Vec::new(),
         concurrency,
+        task_limit: Some(task_limit),
     })
 }
 
@@ -267,7 +290,10 @@ pub async fn run_cold(
 
 struct Measured {
     init: Duration,
+    /// Sorted, for percentiles.
     durations: Vec<Duration>,
+    /// The same, in the order of the invocations.
+    in_order: Vec<Duration>,
     peak_rss_kib: u64,
     cpu_per_call: Option<CpuPerCall>,
 }
@@ -320,7 +346,8 @@ fn in_function_environment(
     let mut command = api.lambda_command(command, "bench", memory_mb);
     command
         .env("DATABASE_URL", database_url)
-        .env("BETTER_AUTH_SECRET", SECRET);
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("MAX_TASKS_PER_USER", BENCH_TASK_LIMIT);
     command
 }
 
@@ -372,10 +399,12 @@ async fn measure(
         });
     let peak_rss_kib = child.id().map(peak_rss_kib).unwrap_or(0);
     let _ = child.kill().await;
+    let in_order = durations.clone();
     durations.sort();
     Ok(Measured {
         init,
         durations,
+        in_order,
         peak_rss_kib,
         cpu_per_call,
     })
@@ -479,6 +508,16 @@ async fn seed(url: &str, deletable: usize) -> anyhow::Result<Seed> {
 
 /// The function's event from events/, re-pointed at the seeded rows.
 fn event_for(name: &str, seed: &Seed, doomed: &mut impl Iterator<Item = i64>) -> String {
+    let user = if name == "list-tasks" {
+        "bench-list"
+    } else {
+        "bench-user"
+    };
+    event_as(name, user, seed, doomed)
+}
+
+/// [`event_for`], from `user` on `user`'s path.
+fn event_as(name: &str, user: &str, seed: &Seed, doomed: &mut impl Iterator<Item = i64>) -> String {
     let file = if name == "naive-get-task" {
         "get-task"
     } else {
@@ -487,11 +526,6 @@ fn event_for(name: &str, seed: &Seed, doomed: &mut impl Iterator<Item = i64>) ->
     let path = crate::project_root().join(format!("events/{file}.json"));
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
         .unwrap_or_default();
-    let user = if name == "list-tasks" {
-        "bench-list"
-    } else {
-        "bench-user"
-    };
     let token = crate::token::mint(SECRET, user, Duration::from_secs(3600));
     event["headers"]["authorization"] = json!(format!("Bearer {token}"));
     event["pathParameters"]["user_id"] = json!(user);
@@ -527,7 +561,7 @@ fn machine() -> String {
 }
 
 /// 279,431 for 279431.4: counts are read, not computed with.
-fn thousands(value: f64) -> String {
+pub(crate) fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut grouped = String::new();
     for (i, digit) in digits.chars().enumerate() {
