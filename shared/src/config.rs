@@ -147,15 +147,22 @@ mod tests {
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
+    /// The two required variables, and `name` set to `value` when given.
+    fn config_with(name: &'static str, value: Option<&str>) -> Result<Config, ConfigError> {
+        let mut vars = vec![
+            ("DATABASE_URL", "postgres://h/db"),
+            ("BETTER_AUTH_SECRET", "s"),
+        ];
+        vars.extend(value.map(|v| (name, v)));
+        config(&vars)
+    }
+
     #[test]
     fn metrics_go_to_the_default_namespace_unless_set_or_emptied() {
         let namespace = |value: Option<&str>| {
-            let mut vars = vec![
-                ("DATABASE_URL", "postgres://h/db"),
-                ("BETTER_AUTH_SECRET", "s"),
-            ];
-            vars.extend(value.map(|v| ("METRICS_NAMESPACE", v)));
-            config(&vars).unwrap().metrics_namespace
+            config_with("METRICS_NAMESPACE", value)
+                .unwrap()
+                .metrics_namespace
         };
         assert_eq!(namespace(None).as_deref(), Some(DEFAULT_METRICS_NAMESPACE));
         assert_eq!(namespace(Some("Tasks/Prod")).as_deref(), Some("Tasks/Prod"));
@@ -223,14 +230,8 @@ mod tests {
 
     #[test]
     fn the_task_limit_defaults_to_ten_thousand_and_zero_lifts_it() {
-        let limit = |value: Option<&str>| {
-            let mut vars = vec![
-                ("DATABASE_URL", "postgres://h/db"),
-                ("BETTER_AUTH_SECRET", "s"),
-            ];
-            vars.extend(value.map(|v| ("MAX_TASKS_PER_USER", v)));
-            config(&vars).map(|c| c.task_limit)
-        };
+        let limit =
+            |value: Option<&str>| config_with("MAX_TASKS_PER_USER", value).map(|c| c.task_limit);
         assert_eq!(limit(None), Ok(TaskLimit::AtMost(10_000)));
         assert_eq!(limit(Some("25")), Ok(TaskLimit::AtMost(25)));
         assert_eq!(limit(Some("0")), Ok(TaskLimit::Unlimited));
