@@ -134,29 +134,40 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [crate::error::FieldError],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    limit: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    count: Option<i32>,
+    /// The members a typed problem defines beside the standard ones.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    members: Option<TaskLimitMembers>,
+}
+
+#[derive(Serialize)]
+struct TaskLimitMembers {
+    limit: i32,
+    count: i32,
 }
 
 /// The one place an error becomes a response.
 pub fn problem(error: &ApiError) -> Response<Body> {
     let status = error.status();
-    let mut body = Problem {
-        kind: "about:blank",
-        title: status.canonical_reason().unwrap_or("Error"),
+    let (kind, title, members) = match *error {
+        ApiError::TaskLimitReached { limit, count } => (
+            TASK_LIMIT_TYPE,
+            "Task limit reached",
+            Some(TaskLimitMembers { limit, count }),
+        ),
+        _ => (
+            "about:blank",
+            status.canonical_reason().unwrap_or("Error"),
+            None,
+        ),
+    };
+    let body = Problem {
+        kind,
+        title,
         status: status.as_u16(),
         detail: error.public_detail(),
         errors: error.field_errors(),
-        limit: None,
-        count: None,
+        members,
     };
-    if let ApiError::TaskLimitReached { limit, count } = error {
-        body.kind = TASK_LIMIT_TYPE;
-        body.title = "Task limit reached";
-        (body.limit, body.count) = (Some(*limit), Some(*count));
-    }
     let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
     let mut response = response(status, Some("application/problem+json"), Body::Text(text));
     let headers = response.headers_mut();
