@@ -14,7 +14,7 @@ use super::cgroup::CpuQuota;
 use super::cold::{links, ColdServer, Variant};
 use super::instructions::COUNTED;
 use super::{event_for, measure, seed, FUNCTIONS};
-use crate::stats::{ms, percentile};
+use crate::stats::ms;
 use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
@@ -116,8 +116,8 @@ pub async fn run(before: &Path, after: &Path) -> anyhow::Result<String> {
                 } else {
                     (&mut p50.after, &mut p99.after)
                 };
-                p50s.push(ms(percentile(&measured.durations, 0.50)));
-                p99s.push(ms(percentile(&measured.durations, 0.99)));
+                p50s.push(ms(measured.percentile(0.50)));
+                p99s.push(ms(measured.percentile(0.99)));
             }
         }
         table.push_str(&p50.row(&format!("{name}: warm p50 at 128 MB (ms)"), 2));

@@ -162,14 +162,14 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Results> {
         )
         .await
         .with_context(|| format!("benchmarking {name} with the delay"))?;
-        let delayed_p50 = percentile(&delayed.durations, 0.50);
+        let delayed_p50 = delayed.percentile(0.50);
         functions.push(FunctionResult {
             name: name.to_owned(),
             invocations: warm.durations.len(),
             init_ms: ms(warm.init),
-            p50_ms: ms(percentile(&warm.durations, 0.50)),
-            p90_ms: ms(percentile(&warm.durations, 0.90)),
-            p99_ms: ms(percentile(&warm.durations, 0.99)),
+            p50_ms: ms(warm.percentile(0.50)),
+            p90_ms: ms(warm.percentile(0.90)),
+            p99_ms: ms(warm.percentile(0.99)),
             delayed_p50_ms: ms(delayed_p50),
             delayed_round_trips: ms(delayed_p50) / round_trip_ms,
             peak_rss_kib: warm.peak_rss_kib,
@@ -290,12 +290,21 @@ pub async fn run_cold(
 
 struct Measured {
     init: Duration,
-    /// Sorted, for percentiles.
+    /// In the order of the invocations, after the first [`WARM_UP`].
     durations: Vec<Duration>,
-    /// The same, in the order of the invocations.
-    in_order: Vec<Duration>,
     peak_rss_kib: u64,
     cpu_per_call: Option<CpuPerCall>,
+}
+
+/// Invocations `measure` sends before its clock and CPU snapshot start.
+const WARM_UP: usize = 5;
+
+impl Measured {
+    fn percentile(&self, q: f64) -> Duration {
+        let mut sorted = self.durations.clone();
+        sorted.sort();
+        percentile(&sorted, q)
+    }
 }
 
 /// A throwaway PostgreSQL (durability off) and the URL of its migrated,
@@ -372,8 +381,8 @@ async fn measure(
     // new one per request.
     let backend = database_backend(database_url).await;
     let mut cpu_before = None;
-    for i in 0..n + 5 {
-        if i == 5 {
+    for i in 0..n + WARM_UP {
+        if i == WARM_UP {
             cpu_before = cpu_snapshot(child.id(), backend);
         }
         let outcome = api.invoke(format!("req-{i}"), event(i)).await?;
@@ -383,7 +392,7 @@ async fn measure(
                 String::from_utf8_lossy(&outcome.body)
             );
         }
-        if i >= 5 {
+        if i >= WARM_UP {
             durations.push(outcome.answered_at - outcome.sent_at);
         }
     }
@@ -399,12 +408,9 @@ async fn measure(
         });
     let peak_rss_kib = child.id().map(peak_rss_kib).unwrap_or(0);
     let _ = child.kill().await;
-    let in_order = durations.clone();
-    durations.sort();
     Ok(Measured {
         init,
         durations,
-        in_order,
         peak_rss_kib,
         cpu_per_call,
     })

@@ -63,8 +63,8 @@ pub(super) async fn run(
             results.push(QuotaResult {
                 name: name.to_owned(),
                 memory_mb,
-                warm_p50_ms: ms(percentile(&measured.durations, 0.50)),
-                warm_p99_ms: ms(percentile(&measured.durations, 0.99)),
+                warm_p50_ms: ms(measured.percentile(0.50)),
+                warm_p99_ms: ms(measured.percentile(0.99)),
                 cold_ms: ms(percentile(&colds, 0.50)),
             });
         }

@@ -5,7 +5,7 @@
 //! the same machine at the same moments and the ratio of their medians is
 //! the measurement, not the noise between two runs.
 
-use super::{event_as, measure, Seed};
+use super::{event_as, measure, Seed, WARM_UP};
 use crate::stats::{ms, percentile};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -73,11 +73,11 @@ pub(super) async fn run(
         let measured = measure(&binary, database_url, 2 * n, &mut event, None, &[])
             .await
             .with_context(|| format!("create-task alternating two users, {link}"))?;
-        // `measure` warms up with 5 unmeasured invocations: the measured
-        // ones start with an odd index, the full user's.
+        // `measure` warms up with unmeasured invocations first: measured
+        // duration i belongs to invocation WARM_UP + i.
         let mut per_user: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
-        for (i, duration) in measured.in_order.iter().enumerate() {
-            per_user[(i + 5) % 2].push(*duration);
+        for (i, duration) in measured.durations.iter().enumerate() {
+            per_user[(WARM_UP + i) % 2].push(*duration);
         }
         for durations in &mut per_user {
             durations.sort();
