@@ -505,6 +505,23 @@ pub fn dev_server_env(
     token: &str,
     more: &[(&str, &str)],
 ) -> xtask::dev::DevServer {
+    dev_server_timing_out(
+        database_url,
+        origins,
+        token,
+        more,
+        xtask::dev::REQUEST_TIMEOUT,
+    )
+}
+
+/// [`dev_server_env`], whose proxy answers 504 after `timeout`.
+pub fn dev_server_timing_out(
+    database_url: &str,
+    origins: &[&str],
+    token: &str,
+    more: &[(&str, &str)],
+    timeout: Duration,
+) -> xtask::dev::DevServer {
     let mut env = vec![
         ("DATABASE_URL", database_url),
         ("BETTER_AUTH_SECRET", SECRET),
@@ -517,6 +534,7 @@ pub fn dev_server_env(
         env: &env,
         token,
         concurrency: xtask::dev::DEV_CONCURRENCY,
+        timeout,
         show_logs: false,
     };
     xtask::dev::DevServer::start(&xtask::project_root(), &settings)

@@ -5,6 +5,7 @@ pub mod background;
 pub mod bench;
 pub mod browser;
 pub mod build;
+pub mod burst;
 pub mod certs;
 pub mod delay_proxy;
 pub mod dev;

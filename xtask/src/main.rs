@@ -37,6 +37,16 @@ enum Command {
         )]
         filters: Vec<String>,
     },
+    /// Rounds of three 200-request bursts, each round on a fresh (cold) dev
+    /// server; fails if any request goes unanswered (also part of `test`)
+    Burst {
+        /// How many rounds
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        rounds: u32,
+        /// Send the bursts to `cargo lambda watch` itself, past the dev proxy
+        #[arg(long)]
+        direct: bool,
+    },
     /// Apply migrations/ to DATABASE_URL (under an advisory lock)
     Migrate,
     /// 32 clients, mixed workload, through `cargo lambda watch --concurrency 8`
@@ -100,6 +110,7 @@ fn main() {
         }
         Some(Command::Dev { cors_origins }) => xtask::dev::command(&cors_origins),
         Some(Command::Test { filters }) => xtask::suite::command(&filters),
+        Some(Command::Burst { rounds, direct }) => xtask::burst::command(rounds, direct),
         Some(Command::Migrate) => xtask::migrate::command(),
         Some(Command::Load { seconds }) => xtask::load::command(seconds),
         Some(Command::Bench {

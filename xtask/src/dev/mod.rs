@@ -10,6 +10,7 @@
 //! production. Putting the policy in the functions instead would be wrong in
 //! production, where API Gateway ignores CORS headers from integrations.
 
+pub mod admission;
 pub mod cors;
 pub mod docs;
 pub mod site;
@@ -18,6 +19,7 @@ use crate::background::{serve_http, Background};
 use crate::emulator::Emulator;
 use crate::postgres::Cluster;
 use crate::{block_on, build, migrate, project_root, token, tools, DEV_USER};
+use admission::Admission;
 use anyhow::Context;
 use cors::Cors;
 use http_body_util::combinators::BoxBody;
@@ -29,6 +31,7 @@ use hyper_util::rt::TokioExecutor;
 use site::Site;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 const DEV_PG_PORT: u16 = 54329;
 const DEV_HTTP_PORT: u16 = 9000;
@@ -37,6 +40,11 @@ const DEV_DOCS_PORT: u16 = 9001;
 /// docs) is served in parallel as Lambda would; few, because each one is a
 /// process with its own database connection.
 pub const DEV_CONCURRENCY: u32 = 4;
+/// How long the proxy waits for a function's answer, its wait for a free
+/// instance included, before it answers 504: API Gateway's HTTP API
+/// integration timeout (30 s at most), so that a slow request fails locally
+/// as it would deployed.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// More browser origins to allow, comma-separated (`--cors-origin` adds one).
 const ORIGINS_VARIABLE: &str = "TASK_API_CORS_ORIGINS";
 
@@ -102,6 +110,7 @@ pub fn command(cors_origins: &[String]) -> anyhow::Result<()> {
             env: &env,
             token: &token,
             concurrency: DEV_CONCURRENCY,
+            timeout: REQUEST_TIMEOUT,
             show_logs: true,
         },
     )?;
@@ -139,8 +148,11 @@ pub struct Settings<'a> {
     pub env: &'a [(&'a str, &'a str)],
     /// The token the docs' "Try it out" is pre-authorized with.
     pub token: &'a str,
-    /// `cargo lambda watch --concurrency`.
+    /// `cargo lambda watch --concurrency`, and so the requests in flight per
+    /// function (`admission`).
     pub concurrency: u32,
+    /// A request not answered in this time gets a 504 ([`REQUEST_TIMEOUT`]).
+    pub timeout: Duration,
     /// Show the functions' logs (the emulator's output) on this terminal.
     pub show_logs: bool,
 }
@@ -149,6 +161,9 @@ pub struct Settings<'a> {
 pub struct DevServer {
     _emulator: Emulator,
     pub base_url: String,
+    /// `cargo lambda watch` itself, without the proxy (`cargo xtask burst
+    /// --direct` measures it).
+    pub emulator_url: String,
     pub docs_url: String,
     pub origins: Vec<String>,
     _servers: Background,
@@ -171,16 +186,23 @@ impl DevServer {
         let site = docs::site(root, &base_url, settings.token)?;
         let emulator =
             Emulator::start_with(root, settings.env, settings.concurrency, settings.show_logs)?;
-        let upstream = emulator.base_url.clone();
-        let cors = Cors::new(origins.clone());
+        let upstream = Upstream {
+            client: upstream_client(),
+            url: emulator.base_url.clone(),
+            cors: Cors::new(origins.clone()),
+            admission: Admission::new(settings.concurrency),
+            timeout: settings.timeout,
+        };
+        let emulator_url = upstream.url.clone();
         let servers = Background::spawn(move || async move {
             let api = tokio::net::TcpListener::from_std(api).expect("API listener");
             let docs = tokio::net::TcpListener::from_std(docs).expect("docs listener");
-            tokio::join!(proxy(api, upstream, cors), serve_site(docs, Arc::new(site)));
+            tokio::join!(proxy(api, upstream), serve_site(docs, Arc::new(site)));
         });
         Ok(Self {
             _emulator: emulator,
             base_url,
+            emulator_url,
             docs_url,
             origins,
             _servers: servers,
@@ -195,57 +217,118 @@ fn bind(port: u16) -> anyhow::Result<std::net::TcpListener> {
     Ok(listener)
 }
 
-async fn proxy(listener: tokio::net::TcpListener, upstream: String, cors: Cors) {
+type UpstreamClient = Client<HttpConnector, Incoming>;
+
+/// What the proxy forwards to, and how.
+struct Upstream {
+    client: UpstreamClient,
+    url: String,
+    cors: Cors,
+    admission: Admission,
+    timeout: Duration,
+}
+
+fn upstream_client() -> UpstreamClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
-    let client: Client<HttpConnector, Incoming> =
-        Client::builder(TokioExecutor::new()).build(connector);
-    let shared = Arc::new((client, upstream, cors));
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+async fn proxy(listener: tokio::net::TcpListener, upstream: Upstream) {
+    let upstream = Arc::new(upstream);
     serve_http(listener, move |request| {
-        let shared = shared.clone();
-        async move {
-            let (client, upstream, cors) = &*shared;
-            forward(client, upstream, cors, request).await
-        }
+        let upstream = upstream.clone();
+        async move { forward(upstream, request).await }
     })
     .await
 }
 
 /// One request through the CORS layer to the emulator, unchanged otherwise:
-/// path, query, headers and body bytes as the client sent them.
-async fn forward(
-    client: &Client<HttpConnector, Incoming>,
-    upstream: &str,
-    cors: &Cors,
-    mut request: Request<Incoming>,
-) -> Response<ProxyBody> {
+/// path, query, headers and body bytes as the client sent them. It waits
+/// for a place in its function's lane (`admission`) first, and whatever
+/// happens, the client gets an answer within the timeout: 504 naming the
+/// function when there was none.
+async fn forward(upstream: Arc<Upstream>, mut request: Request<Incoming>) -> Response<ProxyBody> {
     let request_headers = request.headers().clone();
+    let cors = &upstream.cors;
     if Cors::is_preflight(request.method(), &request_headers) {
         let mut response = Response::new(empty());
         *response.status_mut() = StatusCode::NO_CONTENT;
         *response.headers_mut() = cors.preflight_headers(&request_headers);
         return response;
     }
+    let function = admission::function_of(request.method(), request.uri().path());
     let target = request
         .uri()
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    match format!("{upstream}{target}").parse() {
+    match format!("{}{target}", upstream.url).parse() {
         Ok(uri) => *request.uri_mut() = uri,
         Err(_) => return text(StatusCode::BAD_REQUEST, "bad request target"),
     }
-    match client.request(request).await {
-        Ok(response) => {
-            let (mut parts, body) = response.into_parts();
-            cors.decorate(&request_headers, &mut parts.headers);
+    // The exchange runs on a task of its own that keeps the lane's place
+    // until the emulator has answered, even when the client was answered 504
+    // before: the emulator still holds that invocation, and must never hold
+    // more than the lane allows.
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let exchange = upstream.clone();
+    tokio::spawn(async move {
+        let _place = match function {
+            Some(name) => exchange.admission.enter(name).await,
+            None => None,
+        };
+        if answer.is_closed() {
+            return; // The client was answered 504 while this waited.
+        }
+        let _ = answer.send(exchange.client.request(request).await);
+    });
+    let name = function.unwrap_or("cargo lambda watch");
+    let mut response = match tokio::time::timeout(upstream.timeout, answered).await {
+        Ok(Ok(Ok(response))) => {
+            let (parts, body) = response.into_parts();
             Response::from_parts(parts, body.boxed())
         }
-        Err(error) => text(
+        Ok(Ok(Err(error))) => gateway_problem(
             StatusCode::BAD_GATEWAY,
-            &format!("cargo lambda watch did not answer: {error}"),
+            name,
+            &format!("cargo lambda watch did not answer for {name}: {error}"),
         ),
-    }
+        Ok(Err(_)) => gateway_problem(
+            StatusCode::BAD_GATEWAY,
+            name,
+            &format!("the request to {name} was dropped"),
+        ),
+        Err(_) => {
+            let seconds = upstream.timeout.as_secs_f64();
+            eprintln!("xtask dev: {name} did not answer {target} within {seconds} s: 504");
+            gateway_problem(
+                StatusCode::GATEWAY_TIMEOUT,
+                name,
+                &format!("{name} did not answer within {seconds} s"),
+            )
+        }
+    };
+    cors.decorate(&request_headers, response.headers_mut());
+    response
+}
+
+/// The proxy's own failures, in problem+json (RFC 9457) like the API's,
+/// naming the function that did not answer.
+fn gateway_problem(status: StatusCode, function: &str, detail: &str) -> Response<ProxyBody> {
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Bad Gateway"),
+        "status": status.as_u16(),
+        "detail": detail,
+        "function": function,
+    });
+    let mut response = text(status, &body.to_string());
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/problem+json"),
+    );
+    response
 }
 
 async fn serve_site(listener: tokio::net::TcpListener, site: Arc<Site>) {

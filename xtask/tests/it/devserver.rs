@@ -215,48 +215,99 @@ fn hostile_requests_over_http() {
     );
 }
 
-/// 200 requests at once at a cold dev server (creates sharing one
-/// Idempotency-Key, and reads) are all answered, none with a 5xx, and the
-/// server answers normally afterwards.
+/// Three rounds, each on a fresh (cold) dev server, of the bursts a page
+/// fires at load: 200 completions of one task on a cold function, 200
+/// creates under one Idempotency-Key (201 or 409), 200 reads and one more.
+/// Every request is answered every time: `cargo lambda watch` alone stalls
+/// for good on the first of them about one round in three (admission.rs).
 #[test]
-fn a_burst_of_200_is_answered() {
-    let dev = dev_server(&[]);
-    let user = User::new("burst");
+fn bursts_are_answered_round_after_round() {
+    let url = database_url();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+    ];
+    xtask::burst::run(&xtask::project_root(), &env, SECRET, 3, false).unwrap();
+}
+
+/// A request the function does not answer in time gets the proxy's 504,
+/// in problem+json naming the function, and the server goes on serving:
+/// here an update waits on a row lock the test holds.
+#[test]
+fn a_function_that_does_not_answer_in_time_gets_a_504_naming_it() {
+    let url = database_url();
+    let dev = dev_server_timing_out(
+        &url,
+        &[APP],
+        "",
+        &[("DATABASE_QUERY_TIMEOUT_MS", "60000")],
+        // Long enough for a cold start on a busy CI machine.
+        std::time::Duration::from_secs(15),
+    );
+    let user = User::new("dev-timeout");
+    let token = Some(user.token.as_str());
     let tasks = format!("/api/{}/tasks", user.id);
-    let replies: Vec<u16> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..200)
-            .map(|i| {
-                let (dev, tasks, token) = (&dev, &tasks, user.token.as_str());
-                scope.spawn(move || {
-                    let reply = if i % 2 == 0 {
-                        http(
-                            &dev.base_url,
-                            "POST",
-                            tasks,
-                            Some(token),
-                            &[("Idempotency-Key", "burst-key")],
-                            Some(br#"{"title":"once"}"#),
-                        )
-                    } else {
-                        http(&dev.base_url, "GET", tasks, Some(token), &[], None)
-                    };
-                    reply.status
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let created = http(
+        &dev.base_url,
+        "POST",
+        &tasks,
+        token,
+        &[],
+        Some(br#"{"title":"locked"}"#),
+    );
+    assert_eq!(created.status, 201);
+    let task = created.header("location").unwrap();
+    let id = created.json["id"].as_i64().unwrap();
+
+    let put = |title: &str| {
+        http(
+            &dev.base_url,
+            "PUT",
+            &task,
+            token,
+            &[("Origin", APP)],
+            Some(json!({ "title": title }).to_string().as_bytes()),
+        )
+    };
+    // The function is warm before the lock: what times out is the wait.
+    assert_eq!(put("warm").status, 200);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lock = runtime.block_on(async {
+        let db = sql_at(&url).await;
+        db.batch_execute("BEGIN").await.unwrap();
+        db.execute("SELECT id FROM tasks WHERE id = $1 FOR UPDATE", &[&id])
+            .await
+            .unwrap();
+        db
     });
-    let unexpected: Vec<&u16> = replies
-        .iter()
-        .filter(|s| !matches!(**s, 200 | 201 | 409))
-        .collect();
-    assert!(unexpected.is_empty(), "{unexpected:?} among {replies:?}");
-    let after = http(&dev.base_url, "GET", &tasks, Some(&user.token), &[], None);
-    assert_eq!(after.status, 200);
+    let stuck = put("waits for the lock");
+    assert_eq!(stuck.status, 504, "{}", stuck.json);
     assert_eq!(
-        after.json.as_array().map(Vec::len),
-        Some(1),
-        "one task for one key"
+        stuck.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    assert_eq!(stuck.json["function"], "update-task");
+    assert_eq!(stuck.json["status"], 504);
+    assert!(stuck.json["detail"]
+        .as_str()
+        .unwrap()
+        .contains("update-task"));
+    assert_eq!(
+        stuck.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+
+    // The next request is served, by another function and by this one.
+    let read = http(&dev.base_url, "GET", &task, token, &[], None);
+    assert_eq!(
+        (read.status, read.json["title"].clone()),
+        (200, json!("warm"))
+    );
+    runtime.block_on(lock.batch_execute("ROLLBACK")).unwrap();
+    let after = put("after the lock");
+    assert_eq!(
+        (after.status, after.json["title"].clone()),
+        (200, json!("after the lock"))
     );
 }
 

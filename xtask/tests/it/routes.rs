@@ -114,6 +114,23 @@ fn cargo_lambda_watch_routes_are_the_six_endpoints_and_every_other_method() {
     assert_eq!(watch_routes(&read("Cargo.toml")), expected);
 }
 
+/// The dev proxy queues each request in the lane of the function the watch
+/// router sends it to (xtask::dev::admission): it must pick the same one.
+#[test]
+fn the_dev_proxy_picks_the_function_the_watch_router_does() {
+    for (method, route, function) in watch_routes(&read("Cargo.toml")) {
+        let path = route
+            .replace("{user_id}", "some%20user")
+            .replace("{id}", "42");
+        let method: hyper::Method = method.parse().unwrap();
+        assert_eq!(
+            xtask::dev::admission::function_of(&method, &path),
+            Some(function.as_str()),
+            "{method} {path}"
+        );
+    }
+}
+
 /// Every (method, path) of openapi.yaml; the functions are not named there.
 fn openapi_operations(document: &str) -> BTreeSet<(String, String)> {
     let document: Yaml = serde_yaml::from_str(document).unwrap();
