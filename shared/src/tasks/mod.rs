@@ -2,12 +2,15 @@
 //! SQL statement behind each endpoint.
 
 pub mod cursor;
+pub mod due;
 pub mod idempotency;
 pub mod input;
 pub mod limit;
 pub mod model;
+pub mod priority;
 pub mod query;
 pub mod store;
+pub mod tags;
 pub mod version;
 
 pub use cursor::PageRequest;
