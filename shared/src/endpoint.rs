@@ -8,7 +8,7 @@ use crate::http::{self, body_of, identity_coding, problem, query_pairs, PathPara
 use crate::metrics::millis;
 use crate::tasks::input::parse_task_id;
 use crate::tasks::store::{self, Change, Creation, Owner};
-use crate::tasks::{CompletionChange, NewTask, PageRequest, Task, TaskReplacement};
+use crate::tasks::{CompletionChange, NewTask, PageRequest, Task, TaskChange};
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -46,14 +46,21 @@ impl Endpoint {
         }
     }
 
-    pub fn method(self) -> Method {
+    /// The methods this endpoint serves: update-task takes a whole
+    /// replacement (PUT) and a JSON merge patch (PATCH, RFC 7396).
+    pub fn methods(self) -> &'static [Method] {
         match self {
-            Self::ListTasks | Self::GetTask => Method::GET,
-            Self::CreateTask => Method::POST,
-            Self::UpdateTask => Method::PUT,
-            Self::DeleteTask => Method::DELETE,
-            Self::CompleteTask => Method::PATCH,
+            Self::ListTasks | Self::GetTask => &[Method::GET],
+            Self::CreateTask => &[Method::POST],
+            Self::UpdateTask => &[Method::PUT, Method::PATCH],
+            Self::DeleteTask => &[Method::DELETE],
+            Self::CompleteTask => &[Method::PATCH],
         }
+    }
+
+    /// Whether this endpoint serves `method` (HEAD only as GET's headers).
+    pub fn serves(self, method: &Method) -> bool {
+        self.methods().contains(method)
     }
 
     /// The route template of docs/API.md.
@@ -80,9 +87,11 @@ impl Endpoint {
     pub fn allowed_methods(self) -> String {
         let mut methods: Vec<String> = Vec::new();
         for endpoint in Self::ALL.iter().filter(|e| e.route() == self.route()) {
-            methods.push(endpoint.method().to_string());
-            if endpoint.method() == Method::GET {
-                methods.push("HEAD".to_owned());
+            for method in endpoint.methods() {
+                methods.push(method.to_string());
+                if method == Method::GET {
+                    methods.push("HEAD".to_owned());
+                }
             }
         }
         methods.push("OPTIONS".to_owned());
@@ -109,9 +118,9 @@ impl Endpoint {
         };
         let method = request.method();
         let (outcome, database) = crate::db::timed(async {
-            if *method == self.method() {
+            if self.serves(method) {
                 self.execute(app, &request, &mut trace).await
-            } else if *method == Method::HEAD && self.method() == Method::GET {
+            } else if *method == Method::HEAD && self.serves(&Method::GET) {
                 // The GET's headers without its body (RFC 9110 §9.3.2).
                 self.execute(app, &request, &mut trace)
                     .await
@@ -220,10 +229,14 @@ impl Endpoint {
                 None => Err(ApiError::NotFound),
             },
             Self::UpdateTask => {
-                let replacement = TaskReplacement::from_json(body)?;
+                let requested = if request.method() == Method::PATCH {
+                    TaskChange::merge_patch(body)?
+                } else {
+                    TaskChange::replacement(body)?
+                };
                 let condition = http::precondition(headers);
                 let change =
-                    store::replace(db, user, task_id, &replacement, condition.as_ref()).await?;
+                    store::change_task(db, user, task_id, &requested, condition.as_ref()).await?;
                 changed(change).map(Reply::Task)
             }
             Self::DeleteTask => {

@@ -207,6 +207,19 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             answer.expect(200)?;
             Ok(String::new())
         })?;
+        step("patch", &mut || {
+            let answer = client.call(
+                "PATCH",
+                &task,
+                &auth,
+                Some(&json!({"priority": "high", "tags": ["smoke"], "due_date": "2026-12-31"})),
+            )?;
+            let body = &answer.expect(200)?.body;
+            if (&body["priority"], &body["due_date"]) != (&json!("high"), &json!("2026-12-31")) {
+                bail!("not patched: {body}");
+            }
+            Ok(String::new())
+        })?;
         step("complete", &mut || {
             let answer = client.call(
                 "PATCH",

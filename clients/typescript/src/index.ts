@@ -12,6 +12,7 @@ import type { components, operations } from "./schema";
 export type Task = components["schemas"]["Task"];
 export type NewTask = components["schemas"]["NewTask"];
 export type TaskReplacement = components["schemas"]["TaskReplacement"];
+export type TaskPatch = components["schemas"]["TaskPatch"];
 export type Problem = components["schemas"]["Problem"];
 export type FieldError = NonNullable<Problem["errors"]>[number];
 export type ListQuery = Omit<NonNullable<operations["listTasks"]["parameters"]["query"]>, "cursor">;
@@ -108,6 +109,8 @@ interface Exchange {
   url: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** The body's media type; `application/json` unless said. */
+  contentType?: string;
   /** Whether sending it twice is harmless, so a 503 may be retried once. */
   retryable: boolean;
 }
@@ -187,12 +190,24 @@ export class TaskClient {
   }
 
   /**
-   * Replaces title, description (absent clears it) and, if given, the state.
-   * Sent with the task's last seen ETag: a 412 TaskApiError means another tab
-   * changed it first (get it again, merge, retry).
+   * Replaces title and description (absent clears it); the state, priority,
+   * tags and due date only if given. Sent with the task's last seen ETag: a
+   * 412 TaskApiError means another tab changed it first (get it again, merge,
+   * retry).
    */
   async update(id: number, replacement: TaskReplacement, options: ChangeOptions = {}): Promise<Task> {
     return this.change("PUT", this.taskUrl(id), id, replacement, options, true);
+  }
+
+  /**
+   * Changes only the members given, as a JSON merge patch (RFC 7396): `null`
+   * clears description, priority, tags or due date; absent (or `undefined`)
+   * members keep their value. Sent with the last seen ETag, like `update`.
+   */
+  async patch(id: number, patch: TaskPatch, options: ChangeOptions = {}): Promise<Task> {
+    // Every member sets a value, none toggles: sent twice, a merge patch leaves
+    // the task as once, so it is as safe to retry as a PUT.
+    return this.change("PATCH", this.taskUrl(id), id, patch, options, true, "application/merge-patch+json");
   }
 
   /** Sets the completed state, or toggles it when `completed` is omitted. */
@@ -226,8 +241,10 @@ export class TaskClient {
     body: unknown,
     options: ChangeOptions,
     retryable: boolean,
+    contentType?: string,
   ): Promise<Task> {
-    const response = await this.send({ method, url, headers: this.ifMatch(id, options), body, retryable });
+    const headers = this.ifMatch(id, options);
+    const response = await this.send({ method, url, headers, body, contentType, retryable });
     const task = (await response.json()) as Task;
     this.remember(task, response);
     return task;
@@ -275,7 +292,7 @@ export class TaskClient {
     };
     let body: string | undefined;
     if (exchange.body !== undefined) {
-      headers["Content-Type"] = "application/json";
+      headers["Content-Type"] = exchange.contentType ?? "application/json";
       body = JSON.stringify(exchange.body);
     }
     return this.options.fetch(exchange.url, { method: exchange.method, headers, body });

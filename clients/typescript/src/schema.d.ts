@@ -48,14 +48,18 @@ export interface paths {
         };
         /** Get one task */
         get: operations["getTask"];
-        /** Replace a task's title, description and (optionally) state */
+        /** Replace a task's title and description; priority, tags, due date and state when given */
         put: operations["updateTask"];
         post?: never;
         /** Delete a task */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change only the members given (JSON merge patch)
+         * @description RFC 7396: a member given sets it, `null` clears it (description, priority, tags, due_date), an absent member keeps its value. Served by update-task like PUT, with PUT's conditions and answers; every PATCH applied moves `updated_at` (and so the ETag), `{}` included. Both media types are read the same way.
+         */
+        patch: operations["patchTask"];
         trace?: never;
     };
     "/api/{user_id}/tasks/{id}/complete": {
@@ -98,6 +102,15 @@ export interface components {
             description: string | null;
             completed: boolean;
             /**
+             * @description `none` unless given.
+             * @enum {string}
+             */
+            priority: "none" | "low" | "medium" | "high";
+            /** @description Trimmed, in the order sent; of tags equal but for letter case, the first spelling. `[]` unless given. */
+            tags: string[];
+            /** @description `null` unless given. A date (`2026-01-31`) is due that day, and is answered as sent; a time is answered in UTC with microseconds, like `created_at`. */
+            due_date: string | null;
+            /**
              * Format: date-time
              * @description UTC, microseconds, e.g. 2026-11-24T09:00:00.123456Z
              */
@@ -113,8 +126,14 @@ export interface components {
             /** @description Trimmed, then 1–255 characters; no NUL. */
             title: string;
             description?: string | null;
+            /** @description Absent or null is none. */
+            priority?: components["schemas"]["PriorityInput"];
+            /** @description Absent or null is no tags ([]). */
+            tags?: components["schemas"]["TagsInput"];
+            /** @description Absent or null is no due date. */
+            due_date?: components["schemas"]["DueDateInput"];
         };
-        /** @description Other members are ignored. */
+        /** @description Title and description are replaced; completed, priority, tags and due_date keep their value when absent, so a client that knows only some of them never erases the others. Other members are ignored. */
         TaskReplacement: {
             /** @description Trimmed, then 1–255 characters; no NUL. */
             title: string;
@@ -122,7 +141,34 @@ export interface components {
             description?: string | null;
             /** @description Absent keeps the current state; null is a 400. */
             completed?: boolean;
+            /** @description Absent keeps it; null is none. */
+            priority?: components["schemas"]["PriorityInput"];
+            /** @description Absent keeps them; null is no tags ([]). */
+            tags?: components["schemas"]["TagsInput"];
+            /** @description Absent keeps it; null clears it. */
+            due_date?: components["schemas"]["DueDateInput"];
         };
+        /** @description A JSON merge patch (RFC 7396): every member is optional, and an absent one keeps its value. A task always has a title and a state, so their null is a 400. Other members (including id, user_id, created_at, updated_at) are ignored. */
+        TaskPatch: {
+            /** @description Trimmed, then 1–255 characters; no NUL; null is a 400. */
+            title?: string;
+            /** @description Null clears it. */
+            description?: string | null;
+            /** @description Null is a 400. */
+            completed?: boolean;
+            /** @description Null is none. */
+            priority?: components["schemas"]["PriorityInput"];
+            /** @description Null is no tags ([]). */
+            tags?: components["schemas"]["TagsInput"];
+            /** @description Null clears it. */
+            due_date?: components["schemas"]["DueDateInput"];
+        };
+        /** @description `none`, `low`, `medium` or `high`, in any letter case (`HIGH` is high); answered in lower case. */
+        PriorityInput: string | null;
+        /** @description Each tag is trimmed, then 1–50 characters, without commas or NUL. Tags equal but for letter case (`Work`, `work`) are one tag: the first spelling sent is kept, in the order sent. At most 20 once so merged (else 400). */
+        TagsInput: string[] | null;
+        /** @description A date, `2026-01-31` (due that day); an RFC 3339 date-time with an offset, `2026-01-31T10:30:00+01:00` (seconds required, a fraction of up to 9 digits); or one without an offset, as an HTML `datetime-local` input sends it, `2026-01-31T09:30` (seconds and a fraction optional), read as UTC: tasks have no time zone yet. Times are answered in UTC, rounded to the microsecond. Years 1–9999, also once in UTC; any other text, or a day that does not exist (`2026-02-30`), is a 400. */
+        DueDateInput: string | null;
         /** @description `completed` absent (`{}`, or no body at all) toggles the state; null is a 400. */
         Completion: {
             completed?: boolean;
@@ -218,7 +264,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description This Idempotency-Key was used for a create with a different title or description. */
+        /** @description This Idempotency-Key was used for a create with a different title, description, priority, tags or due date (compared as parsed, so `HIGH` and `high` are the same). */
         KeyReused: {
             headers: {
                 [name: string]: unknown;
@@ -263,7 +309,7 @@ export interface components {
         /** @description `*` or a list of ETags, compared weakly (`W/"…"` matches too). On GET: 304 when one names the task's current version (`*`: any). On PUT, PATCH and DELETE: 412 and nothing changes when one does (`*`: whenever the task exists). */
         IfNoneMatch: string;
         /**
-         * @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title or description is 422; a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key.
+         * @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title, description, priority, tags or due date is 422 (compared as parsed: `HIGH` and `high` are the same); a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key.
          * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
          */
         IdempotencyKey: string;
@@ -336,7 +382,7 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title or description is 422; a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key.
+                 * @description A unique key (a UUID) per create. Retrying with the same key and body within 24 hours returns the original 201 (with `Idempotent-Replayed: true`) and creates nothing; the same key with a different title, description, priority, tags or due date is 422 (compared as parsed: `HIGH` and `high` are the same); a key whose first request is still running is 409. Keys are per user. The draft's quoted form (`"…"`) is the same key.
                  * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -493,6 +539,47 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedEncoding"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    patchTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `*` or a list of ETags. The change happens only while the task's ETag is one of them; otherwise 412 and nothing changes. `*` (as the whole value) matches any existing task; weak tags, and anything that is not an entity tag (`*` inside a list included), match nothing. Without the header the change is unconditional. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description `*` or a list of ETags, compared weakly (`W/"…"` matches too). On GET: 304 when one names the task's current version (`*`: any). On PUT, PATCH and DELETE: 412 and nothing changes when one does (`*`: whenever the task exists). */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description A positive 64-bit integer (anything else is a 400).
+                 * @example 42
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["TaskPatch"];
+                "application/json": components["schemas"]["TaskPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Task"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

@@ -136,6 +136,9 @@ mod tests {
             title: "t".into(),
             description: None,
             completed: false,
+            priority: Default::default(),
+            tags: Vec::new(),
+            due_date: None,
             created_at: updated_at,
             updated_at,
         }

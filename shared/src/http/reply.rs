@@ -271,6 +271,9 @@ mod tests {
             title: "t".into(),
             description: None,
             completed: false,
+            priority: Default::default(),
+            tags: Vec::new(),
+            due_date: None,
             created_at: datetime!(2026-11-24 09:00 UTC),
             updated_at: datetime!(2026-11-24 09:00 UTC),
         };

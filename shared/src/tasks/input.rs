@@ -1,6 +1,9 @@
 //! Client input and its rules. Everything here is checked before any SQL runs,
 //! so a rejected request never changes the database.
 
+use super::due::{self, DueDate};
+use super::priority::Priority;
+use super::tags;
 use crate::error::{ApiError, FieldError};
 use crate::json::{self, JsonError};
 use serde_json::{Map, Value};
@@ -9,19 +12,25 @@ pub const TITLE_MAX_CHARS: usize = 255;
 pub const DESCRIPTION_MAX_CHARS: usize = 1000;
 
 /// POST body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewTask {
     pub title: String,
     pub description: Option<String>,
+    pub priority: Priority,
+    pub tags: Vec<String>,
+    pub due_date: Option<DueDate>,
 }
 
-/// PUT body: the title is required, a missing description clears it, a missing
-/// `completed` keeps the current state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskReplacement {
-    pub title: String,
-    pub description: Option<String>,
+/// What a PUT or PATCH body changes: `None` keeps a member's value, and the
+/// inner `None` of a nullable member clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskChange {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
     pub completed: Option<bool>,
+    pub priority: Option<Priority>,
+    pub tags: Option<Vec<String>>,
+    pub due_date: Option<Option<DueDate>>,
 }
 
 /// PATCH …/complete body: `Set` from `{"completed": b}`, `Toggle` from an empty
@@ -38,27 +47,62 @@ impl NewTask {
         let mut fields = Fields::new(&object);
         let title = fields.title();
         let description = fields.description();
+        let priority = fields.priority();
+        let tags = fields.tags();
+        let due_date = fields.due_date();
         fields.finish()?;
         Ok(Self {
             title: title.unwrap_or_default(),
             description,
+            priority: priority.unwrap_or_default(),
+            tags: tags.unwrap_or_default(),
+            due_date: due_date.flatten(),
         })
     }
 }
 
-impl TaskReplacement {
-    pub fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+impl TaskChange {
+    /// PUT: the title is required and a missing description clears it, as
+    /// before the planning fields; `completed` and the planning fields keep
+    /// their value when absent, so a client that knows only the first fields
+    /// never erases the others.
+    pub fn replacement(body: &[u8]) -> Result<Self, ApiError> {
         let object = json_object(body)?;
         let mut fields = Fields::new(&object);
-        let title = fields.title();
-        let description = fields.description();
-        let completed = fields.completed();
+        let change = Self {
+            title: fields.title(),
+            description: Some(fields.description()),
+            completed: fields.completed(),
+            priority: fields.priority(),
+            tags: fields.tags(),
+            due_date: fields.due_date(),
+        };
         fields.finish()?;
-        Ok(Self {
-            title: title.unwrap_or_default(),
+        Ok(change)
+    }
+
+    /// PATCH: a JSON merge patch (RFC 7396). A member present sets, `null`
+    /// clears (none, [], null), an absent one keeps; `title` and `completed`
+    /// cannot be cleared, so their `null` is a 400.
+    pub fn merge_patch(body: &[u8]) -> Result<Self, ApiError> {
+        let object = json_object(body)?;
+        let mut fields = Fields::new(&object);
+        let title = match object.get("title") {
+            None => None,
+            Some(Value::Null) => fields.fail("title", "cannot be null: a task always has a title"),
+            Some(_) => fields.title(),
+        };
+        let description = object.get("description").map(|_| fields.description());
+        let change = Self {
+            title,
             description,
-            completed,
-        })
+            completed: fields.completed(),
+            priority: fields.priority(),
+            tags: fields.tags(),
+            due_date: fields.due_date(),
+        };
+        fields.finish()?;
+        Ok(change)
     }
 }
 
@@ -116,7 +160,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn fail(&mut self, field: &str, message: impl Into<String>) -> Option<String> {
+    fn fail<T>(&mut self, field: &str, message: impl Into<String>) -> Option<T> {
         self.errors.push(FieldError::new(field, message));
         None
     }
@@ -163,13 +207,47 @@ impl<'a> Fields<'a> {
             None => None,
             Some(Value::Bool(value)) => Some(*value),
             Some(Value::Null) => {
-                self.fail("completed", "must be true or false, not null");
+                self.fail::<bool>("completed", "must be true or false, not null");
                 None
             }
             Some(_) => {
-                self.fail("completed", "must be a boolean");
+                self.fail::<bool>("completed", "must be a boolean");
                 None
             }
+        }
+    }
+
+    /// Absent is `None`; `null` is "none".
+    fn priority(&mut self) -> Option<Priority> {
+        let value = self.object.get("priority")?;
+        match Priority::from_json(value) {
+            Ok(priority) => Some(priority),
+            Err(message) => self.fail("priority", message),
+        }
+    }
+
+    /// Absent is `None`; `null` is no tags.
+    fn tags(&mut self) -> Option<Vec<String>> {
+        match self.object.get("tags")? {
+            Value::Null => Some(Vec::new()),
+            value => match tags::from_json(value) {
+                Ok(tags) => Some(tags),
+                Err(message) => self.fail("tags", message),
+            },
+        }
+    }
+
+    /// Absent is `None`; `null` is `Some(None)`, no due date. An instant is
+    /// rounded to PostgreSQL's microseconds here, so what is hashed and
+    /// stored is what will be answered.
+    fn due_date(&mut self) -> Option<Option<DueDate>> {
+        match self.object.get("due_date")? {
+            Value::Null => Some(None),
+            Value::String(text) => match due::parse(text).and_then(DueDate::to_micros) {
+                Ok(due) => Some(Some(due)),
+                Err(message) => self.fail("due_date", message),
+            },
+            _ => self.fail("due_date", due::MESSAGE),
         }
     }
 
@@ -263,7 +341,7 @@ mod tests {
     #[test]
     fn wrong_types_and_shapes_are_reported() {
         let err =
-            TaskReplacement::from_json(br#"{"title": 5, "description": [], "completed": "yes"}"#)
+            TaskChange::replacement(br#"{"title": 5, "description": [], "completed": "yes"}"#)
                 .unwrap_err();
         assert_eq!(
             fields_of(err),
@@ -288,11 +366,11 @@ mod tests {
 
     #[test]
     fn null_clears_a_description_but_is_no_completion_state() {
-        let put = TaskReplacement::from_json(br#"{"title": "t", "description": null}"#).unwrap();
-        assert_eq!((put.description, put.completed), (None, None));
-        assert!(TaskReplacement::from_json(br#"{"title": null}"#).is_err());
+        let put = TaskChange::replacement(br#"{"title": "t", "description": null}"#).unwrap();
+        assert_eq!((put.description, put.completed), (Some(None), None));
+        assert!(TaskChange::replacement(br#"{"title": null}"#).is_err());
         let null_state = br#"{"title": "t", "completed": null}"#;
-        let error = TaskReplacement::from_json(null_state).unwrap_err();
+        let error = TaskChange::replacement(null_state).unwrap_err();
         assert_eq!(fields_of(error)[0].0, "completed");
         let error = CompletionChange::from_json(br#"{"completed": null}"#).unwrap_err();
         assert_eq!(
@@ -338,6 +416,90 @@ mod tests {
         );
         assert!(CompletionChange::from_json(br#"{"completed": 1}"#).is_err());
         assert!(CompletionChange::from_json(b"true").is_err());
+    }
+
+    #[test]
+    fn planning_fields_on_create() {
+        let task = NewTask::from_json(
+            br#"{"title": "t", "priority": "HIGH", "tags": [" work", "Work", "home"],
+                 "due_date": "2026-01-31"}"#,
+        )
+        .unwrap();
+        assert_eq!(task.priority, Priority::High);
+        assert_eq!(task.tags, ["work", "home"]);
+        assert_eq!(
+            task.due_date,
+            Some(DueDate::AllDay(time::macros::date!(2026 - 01 - 31)))
+        );
+        let nulls = NewTask::from_json(
+            br#"{"title": "t", "priority": null, "tags": null, "due_date": null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (nulls.priority, nulls.tags.len(), nulls.due_date),
+            (Priority::None, 0, None)
+        );
+        let local =
+            NewTask::from_json(br#"{"title": "t", "due_date": "2026-01-31T09:30"}"#).unwrap();
+        assert_eq!(
+            local.due_date,
+            Some(DueDate::At(time::macros::datetime!(2026-01-31 09:30 UTC)))
+        );
+        let error = NewTask::from_json(
+            br#"{"title": "t", "priority": "urgent", "tags": "work",
+                 "due_date": "9999-12-31T23:59:59-01:00"}"#,
+        )
+        .unwrap_err();
+        let fields: Vec<String> = fields_of(error).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["priority", "tags", "due_date"]);
+        for due in ["2026-02-30", "31/01/2026", "", "2026-01-31T25:00"] {
+            let body = serde_json::json!({"title": "t", "due_date": due}).to_string();
+            let error = NewTask::from_json(body.as_bytes()).unwrap_err();
+            assert_eq!(fields_of(error)[0].0, "due_date", "{due}");
+        }
+        let error = NewTask::from_json(br#"{"title": "t", "due_date": 20260131}"#).unwrap_err();
+        assert_eq!(fields_of(error)[0].0, "due_date");
+    }
+
+    #[test]
+    fn put_keeps_absent_planning_fields_and_null_clears_them() {
+        let put = TaskChange::replacement(br#"{"title": "t"}"#).unwrap();
+        assert_eq!((put.priority, put.tags, put.due_date), (None, None, None));
+        let put = TaskChange::replacement(
+            br#"{"title": "t", "priority": null, "tags": null, "due_date": null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (put.priority, put.tags, put.due_date),
+            (Some(Priority::None), Some(vec![]), Some(None))
+        );
+    }
+
+    #[test]
+    fn merge_patch_sets_clears_and_keeps() {
+        let empty = TaskChange::merge_patch(b"{}").unwrap();
+        assert_eq!(empty, TaskChange::default());
+        let patch = TaskChange::merge_patch(
+            br#"{"description": null, "priority": "low", "due_date": null, "id": 5}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            patch,
+            TaskChange {
+                description: Some(None),
+                priority: Some(Priority::Low),
+                due_date: Some(None),
+                ..TaskChange::default()
+            }
+        );
+        let title = TaskChange::merge_patch(br#"{"title": "  new  "}"#).unwrap();
+        assert_eq!(title.title.as_deref(), Some("new"));
+        let error = TaskChange::merge_patch(br#"{"title": null, "completed": null}"#).unwrap_err();
+        let fields: Vec<String> = fields_of(error).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["title", "completed"]);
+        for body in [&b""[..], b"[]", b"null"] {
+            assert!(TaskChange::merge_patch(body).is_err());
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod version;
 
 pub use cursor::PageRequest;
 pub use idempotency::IdempotencyKey;
-pub use input::{CompletionChange, NewTask, TaskReplacement};
+pub use input::{CompletionChange, NewTask, TaskChange};
 pub use limit::TaskLimit;
 pub use model::Task;
 pub use query::{ListQuery, SortKey, SortOrder, StatusFilter};

@@ -1,3 +1,5 @@
+use super::due::DueDate;
+use super::priority::Priority;
 use crate::json;
 use crate::timestamp::{self, format_timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,6 +14,12 @@ pub struct Task {
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
+    #[serde(default)]
+    pub priority: Priority,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub due_date: Option<DueDate>,
     #[serde(serialize_with = "rfc3339_utc", deserialize_with = "rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(serialize_with = "rfc3339_utc", deserialize_with = "rfc3339")]
@@ -35,10 +43,24 @@ impl Task {
             None => out.push_str("null"),
         }
         out.push_str(if self.completed {
-            r#","completed":true,"created_at":"#
+            r#","completed":true,"priority":""#
         } else {
-            r#","completed":false,"created_at":"#
+            r#","completed":false,"priority":""#
         });
+        out.push_str(self.priority.as_str());
+        out.push_str(r#"","tags":["#);
+        for (i, tag) in self.tags.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_string(out, tag);
+        }
+        out.push_str(r#"],"due_date":"#);
+        match &self.due_date {
+            Some(due) => due.write_json(out),
+            None => out.push_str("null"),
+        }
+        out.push_str(r#","created_at":"#);
         json_timestamp(out, self.created_at);
         out.push_str(r#","updated_at":"#);
         json_timestamp(out, self.updated_at);
@@ -94,7 +116,9 @@ fn rfc3339_utc<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::O
 
 /// Any RFC 3339 timestamp, as PostgreSQL's JSON writes them (offset of the
 /// session's time zone, trailing zeros of the fraction dropped).
-fn rfc3339<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OffsetDateTime, D::Error> {
+pub(crate) fn rfc3339<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<OffsetDateTime, D::Error> {
     let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
     OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
         .map_err(serde::de::Error::custom)
@@ -113,6 +137,9 @@ mod tests {
             title: "Buy milk".into(),
             description: None,
             completed: false,
+            priority: Priority::High,
+            tags: vec!["work".into(), "Urgent".into()],
+            due_date: Some(DueDate::AllDay(time::macros::date!(2026 - 01 - 31))),
             created_at: datetime!(2026-11-24 10:00:00.123456 +01:00),
             updated_at: datetime!(2026-11-24 09:00:00 UTC),
         };
@@ -125,6 +152,9 @@ mod tests {
                 "title": "Buy milk",
                 "description": null,
                 "completed": false,
+                "priority": "high",
+                "tags": ["work", "Urgent"],
+                "due_date": "2026-01-31",
                 "created_at": "2026-11-24T09:00:00.123456Z",
                 "updated_at": "2026-11-24T09:00:00.000000Z"
             })
@@ -144,18 +174,34 @@ mod tests {
         );
     }
 
+    /// The planning fields of a generated task: a priority rank, tags, and a
+    /// due date (none, a day as days since 0001-01-01, or an instant in µs).
+    type Planning = (i16, Vec<String>, Option<(bool, i64)>);
+
     fn task(
         id: i64,
         text: (String, String, Option<String>),
         completed: bool,
         micros: (i64, i64),
+        (rank, tags, due): Planning,
     ) -> Task {
+        let due_date = due.map(|(all_day, value)| {
+            if all_day {
+                let first = time::macros::date!(0001 - 01 - 01);
+                DueDate::AllDay(first + time::Duration::days(value.rem_euclid(3_652_059)))
+            } else {
+                DueDate::At(from_micros(value).unwrap())
+            }
+        });
         Task {
             id,
             user_id: text.0,
             title: text.1,
             description: text.2,
             completed,
+            priority: Priority::from_rank(rank).unwrap(),
+            tags,
+            due_date,
             created_at: from_micros(micros.0).unwrap(),
             updated_at: from_micros(micros.1).unwrap(),
         }
@@ -171,13 +217,23 @@ mod tests {
                     ("\\PC*", "[\\x00-\\x7f]*|\\PC*", proptest::option::of("\\PC*|\"\\\\\n")),
                     proptest::bool::ANY,
                     (-62_167_219_200_000_000i64..253_402_300_799_999_999, 0i64..4_102_444_800_000_000),
+                    (
+                        0i16..4,
+                        proptest::collection::vec("\\PC{1,8}|\"\\\\", 0..3),
+                        proptest::option::of((
+                            proptest::bool::ANY,
+                            -62_135_596_800_000_000i64..253_402_300_799_999_999,
+                        )),
+                    ),
                 ),
                 0..4,
             )
         ) {
             let tasks: Vec<Task> = tasks
                 .into_iter()
-                .map(|(id, text, completed, micros)| task(id, text, completed, micros))
+                .map(|(id, text, completed, micros, planning)| {
+                    task(id, text, completed, micros, planning)
+                })
                 .collect();
             for task in &tasks {
                 proptest::prop_assert_eq!(task.to_json(), serde_json::to_string(task).unwrap());

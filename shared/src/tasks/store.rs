@@ -3,35 +3,120 @@
 //! is indistinguishable from a missing one.
 
 use super::cursor::{Cursor, PageRequest, SortValue};
+use super::due::DueDate;
 use super::idempotency::{request_hash, IdempotencyKey};
-use super::input::{CompletionChange, NewTask, TaskReplacement};
+use super::input::{CompletionChange, NewTask, TaskChange};
 use super::limit::TaskLimit;
-use super::model::Task;
+use super::model::{rfc3339, Task};
+use super::priority::Priority;
 use super::query::{SortKey, SortOrder, StatusFilter};
 use super::version::Precondition;
 use crate::db::{Database, DbError, Param};
+use serde::Deserialize;
+use time::OffsetDateTime;
 use tokio_postgres::types::Type;
 use tokio_postgres::Row;
 
-/// The columns every statement returns, read by name in [`task_from_row`].
+/// The columns every statement returns, read by name into [`TaskRow`].
 /// A macro, so statements can be assembled with `concat!` at compile time.
 macro_rules! task_columns {
     () => {
-        "id, user_id, title, description, completed, created_at, updated_at"
+        "id, user_id, title, description, completed, priority, tags, due_at, due_all_day, \
+         created_at, updated_at"
     };
 }
 
-/// A row of [`task_columns!`] (other columns may follow).
-fn task_from_row(row: &Row) -> Result<Task, tokio_postgres::Error> {
-    Ok(Task {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        completed: row.try_get("completed")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+/// A task as stored: the row of [`task_columns!`], read from a statement's
+/// answer or from an idempotency record's JSON (`to_jsonb` of the row; a
+/// record written before a column existed lacks it, hence the defaults,
+/// which are the column's).
+#[derive(Debug, Deserialize)]
+struct TaskRow {
+    id: i64,
+    user_id: String,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    #[serde(default)]
+    priority: i16,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default, deserialize_with = "optional_rfc3339")]
+    due_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    due_all_day: bool,
+    #[serde(deserialize_with = "rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(deserialize_with = "rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+impl TaskRow {
+    /// A row of [`task_columns!`] (other columns may follow).
+    fn read(row: &Row) -> Result<Self, DbError> {
+        let columns = || -> Result<Self, tokio_postgres::Error> {
+            Ok(Self {
+                id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                title: row.try_get("title")?,
+                description: row.try_get("description")?,
+                completed: row.try_get("completed")?,
+                priority: row.try_get("priority")?,
+                tags: row.try_get("tags")?,
+                due_at: row.try_get("due_at")?,
+                due_all_day: row.try_get("due_all_day")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        };
+        read(columns())
+    }
+
+    fn into_task(self) -> Result<Task, DbError> {
+        let priority = Priority::from_rank(self.priority)
+            .ok_or_else(|| DbError::Statement(format!("priority rank {}", self.priority)))?;
+        let due_date = self.due_at.map(|at| {
+            if self.due_all_day {
+                DueDate::AllDay(at.to_offset(time::UtcOffset::UTC).date())
+            } else {
+                DueDate::At(at)
+            }
+        });
+        Ok(Task {
+            id: self.id,
+            user_id: self.user_id,
+            title: self.title,
+            description: self.description,
+            completed: self.completed,
+            priority,
+            tags: self.tags,
+            due_date,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+fn task_from_row(row: &Row) -> Result<Task, DbError> {
+    TaskRow::read(row)?.into_task()
+}
+
+fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<OffsetDateTime>, D::Error> {
+    #[derive(Deserialize)]
+    struct At(#[serde(deserialize_with = "rfc3339")] OffsetDateTime);
+    Ok(Option::<At>::deserialize(deserializer)?.map(|At(at)| at))
+}
+
+/// A due date as its two columns: the instant it counts as, and whether it
+/// is a whole day.
+fn due_columns(due: Option<DueDate>) -> (Option<OffsetDateTime>, bool) {
+    match due {
+        None => (None, false),
+        Some(due @ DueDate::AllDay(_)) => (Some(due.instant()), true),
+        Some(DueDate::At(at)) => (Some(at), false),
+    }
 }
 
 /// Who creates a task: the authenticated user and the profile claims that
@@ -118,10 +203,18 @@ macro_rules! conditional {
     };
 }
 
-macro_rules! replace_task {
+/// PUT and PATCH: each member either kept or set (`TaskChange`); the
+/// nullable ones carry a flag, since their NULL is a value.
+macro_rules! change_task {
     () => {
         concat!(
-            "UPDATE tasks SET title = $3, description = $4, completed = COALESCE($5, completed), ",
+            "UPDATE tasks SET title = COALESCE($3, title), \
+               description = CASE WHEN $4 THEN $5 ELSE description END, \
+               completed = COALESCE($6, completed), \
+               priority = COALESCE($7, priority), \
+               tags = COALESCE($8, tags), \
+               due_at = CASE WHEN $9 THEN $10 ELSE due_at END, \
+               due_all_day = CASE WHEN $9 THEN $11 ELSE due_all_day END, ",
             touch!(),
             " WHERE id = $1 AND user_id = $2"
         )
@@ -144,30 +237,31 @@ macro_rules! delete_task {
     };
 }
 
-/// Create ($6: the limit, NULL for none). Answers one row: the owner's count
-/// before this create, and the task, or NULLs when the owner is at the limit
-/// (nothing is inserted then).
+/// Create: the owner ($1–$3), the task ($4–$9: title, description,
+/// priority rank, tags, due instant, whole day) and the limit ($10, NULL for
+/// none). Answers one row: the owner's count before this create, and the
+/// task, or NULLs when the owner is at the limit (nothing is inserted then).
 const CREATE: &str = concat!(
     "WITH ",
     upsert_owner!(),
     ", created AS ( \
-        INSERT INTO tasks (user_id, title, description) \
-        SELECT $1, $4, $5 FROM owner WHERE $6::integer IS NULL OR task_count < $6 \
+        INSERT INTO tasks (user_id, title, description, priority, tags, due_at, due_all_day) \
+        SELECT $1, $4, $5, $6, $7, $8, $9 FROM owner WHERE $10::integer IS NULL OR task_count < $10 \
         RETURNING ",
     task_columns!(),
     " ) SELECT created.*, owner.task_count FROM owner LEFT JOIN created ON true"
 );
 
-/// Create under an Idempotency-Key ($6), with the request's hash ($7) and the
-/// limit ($8). Below the limit, the key is claimed first, with the id the
-/// task will get and the answer to replay (the task as this statement
-/// creates it: the table's defaults are `false` and `now()`); only a
-/// successful claim inserts the task. A key seen before answers with its
-/// stored task, whether the request was the same (`same_request`), and
+/// Create under an Idempotency-Key ($10), with the request's hash ($11) and
+/// the limit ($12). Below the limit, the key is claimed first, with the id
+/// the task will get and the answer to replay (the task's row as this
+/// statement creates it: the table's defaults are `false` and `now()`);
+/// only a successful claim inserts the task. A key seen before answers with
+/// its stored row, whether the request was the same (`same_request`), and
 /// `replayed`, at the limit too. A key whose first request is still running
 /// blocks the statement until that commits, and then is invisible to its
 /// snapshot: no answer, a 409. Expired keys of the user are swept on the
-/// way. One row: the owner's count, and the answer (the task as JSON text)
+/// way. One row: the owner's count, and the answer (the row as JSON text)
 /// if there is one.
 ///
 /// Until V4's contract step, the claim also writes `title`/`description` and a
@@ -178,16 +272,18 @@ const CREATE_ONCE: &str = concat!(
     upsert_owner!(),
     ", expired AS ( \
         DELETE FROM idempotency_keys \
-        WHERE user_id = $1 AND key <> $6 AND created_at < now() - interval '24 hours' \
+        WHERE user_id = $1 AND key <> $10 AND created_at < now() - interval '24 hours' \
      ), fresh AS ( \
         SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id FROM owner \
-        WHERE $8::integer IS NULL OR task_count < $8 \
+        WHERE $12::integer IS NULL OR task_count < $12 \
      ), claim AS ( \
         INSERT INTO idempotency_keys AS k \
           (user_id, key, task_id, request_hash, response, title, description) \
-        SELECT $1, $6, id, $7, jsonb_build_object( \
+        SELECT $1, $10, id, $11, jsonb_build_object( \
                  'id', id, 'user_id', $1::text, 'title', $4::text, 'description', $5::text, \
-                 'completed', false, 'created_at', now(), 'updated_at', now()), \
+                 'completed', false, 'priority', $6::smallint, 'tags', $7::text[], \
+                 'due_at', $8::timestamptz, 'due_all_day', $9::boolean, \
+                 'created_at', now(), 'updated_at', now()), \
                $4, $5 \
         FROM fresh \
         ON CONFLICT (user_id, key) DO UPDATE \
@@ -197,8 +293,9 @@ const CREATE_ONCE: &str = concat!(
           WHERE k.created_at < now() - interval '24 hours' \
         RETURNING task_id \
      ), created AS ( \
-        INSERT INTO tasks (id, user_id, title, description) OVERRIDING SYSTEM VALUE \
-        SELECT task_id, $1, $4, $5 FROM claim \
+        INSERT INTO tasks (id, user_id, title, description, priority, tags, due_at, due_all_day) \
+        OVERRIDING SYSTEM VALUE \
+        SELECT task_id, $1, $4, $5, $6, $7, $8, $9 FROM claim \
         RETURNING ",
     task_columns!(),
     " ), answer AS ( \
@@ -209,9 +306,9 @@ const CREATE_ONCE: &str = concat!(
                  'id', task_id, 'user_id', user_id, 'title', title, 'description', description, \
                  'completed', false, 'created_at', created_at, 'updated_at', created_at))::text, \
                true, \
-               COALESCE(request_hash = $7, title = $4 AND description IS NOT DISTINCT FROM $5) \
+               COALESCE(request_hash = $11, title = $4 AND description IS NOT DISTINCT FROM $5) \
         FROM idempotency_keys \
-        WHERE user_id = $1 AND key = $6 AND created_at >= now() - interval '24 hours' \
+        WHERE user_id = $1 AND key = $10 AND created_at >= now() - interval '24 hours' \
           AND NOT EXISTS (SELECT FROM claim) \
      ) SELECT answer.*, owner.task_count FROM owner LEFT JOIN answer ON true"
 );
@@ -220,8 +317,8 @@ const GET: &str = concat!(
     task_columns!(),
     " FROM tasks WHERE id = $1 AND user_id = $2"
 );
-const REPLACE: &str = concat!(replace_task!(), " RETURNING ", task_columns!());
-const REPLACE_IF: &str = conditional!("$6", "$7", replace_task!());
+const CHANGE: &str = concat!(change_task!(), " RETURNING ", task_columns!());
+const CHANGE_IF: &str = conditional!("$12", "$13", change_task!());
 const SET_COMPLETION: &str = concat!(set_completion!(), " RETURNING ", task_columns!());
 const SET_COMPLETION_IF: &str = conditional!("$4", "$5", set_completion!());
 const DELETE: &str = concat!(delete_task!(), " RETURNING ", task_columns!());
@@ -268,7 +365,7 @@ fn read<T>(value: Result<T, tokio_postgres::Error>) -> Result<T, DbError> {
 }
 
 fn tasks(rows: Vec<Row>) -> Result<Vec<Task>, DbError> {
-    rows.iter().map(|row| read(task_from_row(row))).collect()
+    rows.iter().map(task_from_row).collect()
 }
 
 fn first(rows: Vec<Row>) -> Result<Option<Task>, DbError> {
@@ -282,7 +379,7 @@ fn change_of(rows: Vec<Row>) -> Result<Change<Task>, DbError> {
     };
     match read(row.try_get::<_, Option<i64>>("id"))? {
         None => Ok(Change::Stale),
-        Some(_) => Ok(Change::Done(read(task_from_row(row))?)),
+        Some(_) => Ok(Change::Done(task_from_row(row)?)),
     }
 }
 
@@ -351,12 +448,18 @@ pub async fn create(
 ) -> Result<Creation, DbError> {
     let key = key.map(IdempotencyKey::as_str);
     let most = limit.as_param();
+    let rank = task.priority.rank();
+    let (due_at, all_day) = due_columns(task.due_date);
     let mut params: Vec<Param> = vec![
         (&owner.user_id, Type::TEXT),
         (&owner.email, Type::TEXT),
         (&owner.name, Type::TEXT),
         (&task.title, Type::VARCHAR),
         (&task.description, Type::VARCHAR),
+        (&rank, Type::INT2),
+        (&task.tags, Type::TEXT_ARRAY),
+        (&due_at, Type::TIMESTAMPTZ),
+        (&all_day, Type::BOOL),
     ];
     let hash;
     let sql = match &key {
@@ -375,7 +478,7 @@ pub async fn create(
         .ok_or_else(|| DbError::Statement("the create statement answered no row".into()))?;
     let answered = match key {
         None => match read(row.try_get::<_, Option<i64>>("id"))? {
-            Some(_) => return Ok(Creation::Created(read(task_from_row(row))?)),
+            Some(_) => return Ok(Creation::Created(task_from_row(row)?)),
             None => None,
         },
         Some(_) => read(row.try_get::<_, Option<String>>("task"))?,
@@ -390,8 +493,9 @@ pub async fn create(
             )),
         };
     };
-    let task: Task = serde_json::from_str(&task)
-        .map_err(|e| DbError::Statement(format!("a stored answer that is not a task: {e}")))?;
+    let task = serde_json::from_str::<TaskRow>(&task)
+        .map_err(|e| DbError::Statement(format!("a stored answer that is not a task: {e}")))?
+        .into_task()?;
     let replayed: bool = read(row.try_get("replayed"))?;
     let same_request: bool = read(row.try_get("same_request"))?;
     Ok(match (replayed, same_request) {
@@ -427,21 +531,33 @@ async fn change<'a>(
     change_of(db.query(sql, params).await?)
 }
 
-pub async fn replace(
+/// PUT and PATCH: the members `change` sets, the others kept.
+pub async fn change_task(
     db: &Database,
     user_id: &str,
     id: i64,
-    task: &TaskReplacement,
+    requested: &TaskChange,
     precondition: Option<&Precondition>,
 ) -> Result<Change<Task>, DbError> {
+    let set_description = requested.description.is_some();
+    let description = requested.description.clone().flatten();
+    let rank = requested.priority.map(Priority::rank);
+    let set_due = requested.due_date.is_some();
+    let (due_at, all_day) = due_columns(requested.due_date.flatten());
     let mut params: Vec<Param> = vec![
         (&id, Type::INT8),
         (&user_id, Type::TEXT),
-        (&task.title, Type::VARCHAR),
-        (&task.description, Type::VARCHAR),
-        (&task.completed, Type::BOOL),
+        (&requested.title, Type::VARCHAR),
+        (&set_description, Type::BOOL),
+        (&description, Type::VARCHAR),
+        (&requested.completed, Type::BOOL),
+        (&rank, Type::INT2),
+        (&requested.tags, Type::TEXT_ARRAY),
+        (&set_due, Type::BOOL),
+        (&due_at, Type::TIMESTAMPTZ),
+        (&all_day, Type::BOOL),
     ];
-    change(db, (REPLACE, REPLACE_IF), &mut params, precondition).await
+    change(db, (CHANGE, CHANGE_IF), &mut params, precondition).await
 }
 
 pub async fn set_completion(

@@ -153,6 +153,11 @@ async fn every_warm_request_is_exactly_one_round_trip() {
             .user(&user)
             .id(id.clone())
             .json(json!({"title": "u"})),
+        Call::new(UpdateTask)
+            .method("PATCH")
+            .user(&user)
+            .id(id.clone())
+            .json(json!({"priority": "high", "tags": ["a"], "due_date": "2026-01-31"})),
         Call::new(CompleteTask)
             .user(&user)
             .id(id.clone())

@@ -278,6 +278,9 @@ async fn create_the_v3_way(
         title: row.get(2),
         description: row.get(3),
         completed: row.get(4),
+        priority: Default::default(),
+        tags: Vec::new(),
+        due_date: None,
         created_at: row.get(5),
         updated_at: row.get(6),
     };

@@ -19,6 +19,7 @@ mod observability;
 mod openapi;
 mod outages;
 mod pagination;
+mod planning;
 mod quota;
 mod rejections;
 mod responses;

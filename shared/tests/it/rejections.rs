@@ -316,7 +316,7 @@ async fn other_methods_are_405_with_allow() {
     let f = Fixture::new().await;
     let allow = [
         (ListTasks, "GET, HEAD, POST, OPTIONS"),
-        (GetTask, "GET, HEAD, PUT, DELETE, OPTIONS"),
+        (GetTask, "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
         (CompleteTask, "PATCH, OPTIONS"),
     ];
     let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "QUERY"];

@@ -108,7 +108,7 @@ fn requests() -> Vec<(&'static str, Call, Option<i64>)> {
         (
             // Unknown members are ignored (docs/API.md): a new task, 101.
             "create with an unknown field",
-            call(Endpoint::CreateTask).json(json!({"title": "t", "priority": 1})),
+            call(Endpoint::CreateTask).json(json!({"title": "t", "colour": 1})),
             Some(101),
         ),
         (

@@ -53,7 +53,7 @@ pub fn function_of(method: &Method, path: &str) -> Option<&'static str> {
         .collect();
     on_route
         .iter()
-        .find(|e| e.method() == method)
+        .find(|e| e.serves(method))
         .or_else(|| on_route.iter().find(|e| e.answers_other_methods()))
         .map(|e| e.name())
 }
@@ -87,6 +87,7 @@ mod tests {
             ("DELETE", "/api/u/tasks", Some("list-tasks")),
             ("PUT", "/api/u/tasks/7", Some("update-task")),
             ("POST", "/api/u/tasks/7", Some("get-task")),
+            ("PATCH", "/api/u/tasks/7", Some("update-task")),
             ("PATCH", "/api/u%2F/tasks/7/complete", Some("complete-task")),
             ("GET", "/api/u/tasks/7/complete", Some("complete-task")),
             ("GET", "/api//tasks", None),

@@ -357,3 +357,66 @@ fn a_user_at_the_limit_is_refused_while_another_creates() {
         }
     }
 }
+
+/// The planning fields over HTTP, as a front end sends them: a bare date
+/// and a `datetime-local` value, a merge patch with its own media type, and
+/// a PUT from a client that knows only the first fields.
+#[test]
+fn planning_fields_over_http() {
+    let dev = dev_server(&[APP]);
+    let user = User::new("dev-plan");
+    let token = Some(user.token.as_str());
+    let tasks = format!("/api/{}/tasks", user.id);
+    let body = json!({"title": "Pay rent", "priority": "High", "tags": ["home"], "due_date": "2026-01-31"});
+    let created = http(
+        &dev.base_url,
+        "POST",
+        &tasks,
+        token,
+        &[],
+        Some(body.to_string().as_bytes()),
+    );
+    assert_eq!(created.status, 201, "{}", created.json);
+    let task = created.header("location").unwrap();
+    let planning = |reply: &HttpReply| {
+        json!([
+            reply.json["priority"],
+            reply.json["tags"],
+            reply.json["due_date"]
+        ])
+    };
+    assert_eq!(planning(&created), json!(["high", ["home"], "2026-01-31"]));
+    let patched = http(
+        &dev.base_url,
+        "PATCH",
+        &task,
+        token,
+        &[("Content-Type", "application/merge-patch+json")],
+        Some(br#"{"due_date": "2026-01-31T09:30", "tags": null}"#),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.json);
+    assert_eq!(
+        planning(&patched),
+        json!(["high", [], "2026-01-31T09:30:00.000000Z"])
+    );
+    let put = http(
+        &dev.base_url,
+        "PUT",
+        &task,
+        token,
+        &[],
+        Some(br#"{"title": "Pay rent", "completed": true}"#),
+    );
+    assert_eq!(put.status, 200, "{}", put.json);
+    assert_eq!(planning(&put), planning(&patched));
+    let bad = http(
+        &dev.base_url,
+        "PATCH",
+        &task,
+        token,
+        &[],
+        Some(br#"{"due_date": "2026-02-30"}"#),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json["errors"][0]["field"], "due_date");
+}

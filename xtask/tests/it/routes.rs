@@ -17,12 +17,14 @@ fn read(file: &str) -> String {
 fn endpoints() -> BTreeSet<Route> {
     Endpoint::ALL
         .iter()
-        .map(|e| {
-            (
-                e.method().to_string(),
-                e.route().to_owned(),
-                e.name().to_owned(),
-            )
+        .flat_map(|e| {
+            e.methods().iter().map(|method| {
+                (
+                    method.to_string(),
+                    e.route().to_owned(),
+                    e.name().to_owned(),
+                )
+            })
         })
         .collect()
 }
