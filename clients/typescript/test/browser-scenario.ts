@@ -70,6 +70,23 @@ const steps = {
     };
   },
 
+  /**
+   * Plans a task as a page would: a priority, tags and a due date (a bare
+   * date, then a datetime-local value), then a PUT that names none of them.
+   */
+  async plan(id: number) {
+    const api = client();
+    const planned = (task: { priority: string; tags: string[]; due_date: string | null }) => ({
+      priority: task.priority,
+      tags: task.tags,
+      due_date: task.due_date,
+    });
+    const patched = await api.patch(id, { priority: "High", tags: ["Work", "work", "home"], due_date: "2026-01-31" });
+    const timed = await api.patch(id, { due_date: "2026-01-31T09:30" });
+    const kept = await api.update(id, { title: "from the browser", description: "typed client" });
+    return { patched: planned(patched), timed: timed.due_date, kept: planned(kept) };
+  },
+
   /** Every task, following Link page after page. */
   async listAll(limit: number) {
     const api = client();

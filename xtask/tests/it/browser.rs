@@ -99,6 +99,18 @@ fn the_typed_client_works_from_another_origin_in_chromium() {
     assert_eq!(created["again"]["id"], json!(id));
     assert_eq!(created["again"]["replayed"], json!(true));
 
+    // Planning fields through the typed client: what was sent in any case
+    // comes back normalized, and a PUT that names none of them keeps them.
+    let planned = step(&browser, "plan", json!(id));
+    assert_eq!(
+        planned,
+        json!({
+            "patched": {"priority": "high", "tags": ["Work", "home"], "due_date": "2026-01-31"},
+            "timed": "2026-01-31T09:30:00.000000Z",
+            "kept": {"priority": "high", "tags": ["Work", "home"], "due_date": "2026-01-31T09:30:00.000000Z"},
+        })
+    );
+
     // 250 tasks, 100 a page: the client follows Link to the end.
     runtime.block_on(async {
         let db = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
