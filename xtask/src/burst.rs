@@ -10,8 +10,7 @@
 //! (ARCHITECTURE.md, "Decisions", on the emulator's stall).
 
 use crate::dev::{DevServer, Settings, DEV_CONCURRENCY, REQUEST_TIMEOUT};
-use crate::postgres::Cluster;
-use crate::{block_on, build, migrate, project_root, token, tools};
+use crate::{project_root, token, tools};
 use anyhow::bail;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,16 +25,11 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(REQUEST_TIMEOUT.as_secs() +
 /// `cargo xtask burst [--rounds N] [--direct]` on a throwaway PostgreSQL.
 pub fn command(rounds: u32, direct: bool) -> anyhow::Result<()> {
     let root = project_root();
-    let lambda_dir = tools::cargo_lambda(&root)?;
-    build::functions(&root)?;
-    let cluster = Cluster::throwaway()?;
-    block_on(cluster.ensure_database("tasks_burst"))?;
-    let url = cluster.url("tasks_burst");
-    block_on(migrate::run(&url))?;
-    let path = tools::path_with(&lambda_dir);
+    let ground = crate::emulator::Ground::prepare(&root, "tasks_burst")?;
+    let path = tools::path_with(&ground.lambda_dir);
     let path = path.to_string_lossy();
     let env = [
-        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_URL", ground.url.as_str()),
         ("BETTER_AUTH_SECRET", token::LOCAL_DEV_SECRET),
         ("RUST_LOG", "warn"),
         ("PATH", path.as_ref()),

@@ -1,8 +1,10 @@
 //! `cargo lambda watch` serving every route, for the end-to-end test and the
 //! load run; stopped (with the function processes it started) on drop.
 
+use crate::postgres::Cluster;
+use crate::{block_on, build, migrate, tools};
 use anyhow::{bail, Context};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -68,5 +70,32 @@ impl Drop for Emulator {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.wait();
+    }
+}
+
+/// What a command that runs the functions under the emulator stands on:
+/// cargo lambda, the functions built as it builds them, and a throwaway
+/// PostgreSQL with one migrated database (`load`, `burst`).
+pub struct Ground {
+    /// Where the `cargo-lambda` binary is (for the functions' PATH).
+    pub lambda_dir: PathBuf,
+    pub url: String,
+    /// Dropped last: it removes the database.
+    _cluster: Cluster,
+}
+
+impl Ground {
+    pub fn prepare(root: &Path, database: &str) -> anyhow::Result<Self> {
+        let lambda_dir = tools::cargo_lambda(root)?;
+        build::functions(root)?;
+        let cluster = Cluster::throwaway()?;
+        block_on(cluster.ensure_database(database))?;
+        let url = cluster.url(database);
+        block_on(migrate::run(&url))?;
+        Ok(Self {
+            lambda_dir,
+            url,
+            _cluster: cluster,
+        })
     }
 }

@@ -2,9 +2,8 @@
 //! against the emulator, checking what a load must not break: no 5xx, every
 //! acknowledged write stored, no more database connections than instances.
 
-use crate::postgres::Cluster;
 use crate::stats::{ms, percentile};
-use crate::{block_on, build, migrate, project_root, token, tools};
+use crate::{block_on, project_root, token, tools};
 use anyhow::{bail, Context};
 use futures_util::future::join_all;
 use http_body_util::{BodyExt, Full};
@@ -257,7 +256,7 @@ async fn sample(admin: &tokio_postgres::Client, deadline: Instant) -> (i64, usiz
     (connections, instances)
 }
 
-/// Running processes whose executable is one of the six functions.
+/// Running processes whose executable is one of the functions.
 fn function_processes() -> usize {
     let names: Vec<&str> = shared::Endpoint::ALL.iter().map(|e| e.name()).collect();
     std::fs::read_dir("/proc")
@@ -279,13 +278,8 @@ pub const DEFAULT_SECONDS: u64 = 20;
 /// `cargo xtask load [--seconds N]`.
 pub fn command(seconds: u64) -> anyhow::Result<()> {
     let root = project_root();
-    let lambda_dir = tools::cargo_lambda(&root)?;
-    build::functions(&root)?;
-    let cluster = Cluster::throwaway()?;
-    block_on(cluster.ensure_database("tasks_load"))?;
-    let url = cluster.url("tasks_load");
-    block_on(migrate::run(&url))?;
-    check(&root, &lambda_dir, &url, seconds)
+    let ground = crate::emulator::Ground::prepare(&root, "tasks_load")?;
+    check(&root, &ground.lambda_dir, &ground.url, seconds)
 }
 
 /// The load run: `cargo lambda watch --concurrency 8` on `database_url`, 32

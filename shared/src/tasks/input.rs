@@ -67,32 +67,38 @@ impl TaskChange {
     /// their value when absent, so a client that knows only the first fields
     /// never erases the others.
     pub fn replacement(body: &[u8]) -> Result<Self, ApiError> {
-        let object = json_object(body)?;
-        let mut fields = Fields::new(&object);
-        let change = Self {
-            title: fields.title(),
-            description: Some(fields.description()),
-            completed: fields.completed(),
-            priority: fields.priority(),
-            tags: fields.tags(),
-            due_date: fields.due_date(),
-        };
-        fields.finish()?;
-        Ok(change)
+        Self::read(body, |fields| (fields.title(), Some(fields.description())))
     }
 
     /// PATCH: a JSON merge patch (RFC 7396). A member present sets, `null`
     /// clears (none, [], null), an absent one keeps; `title` and `completed`
     /// cannot be cleared, so their `null` is a 400.
     pub fn merge_patch(body: &[u8]) -> Result<Self, ApiError> {
+        Self::read(body, |fields| {
+            let title = match fields.object.get("title") {
+                None => None,
+                Some(Value::Null) => {
+                    fields.fail("title", "cannot be null: a task always has a title")
+                }
+                Some(_) => fields.title(),
+            };
+            let description = fields
+                .object
+                .get("description")
+                .map(|_| fields.description());
+            (title, description)
+        })
+    }
+
+    /// The body's rules: title and description as `read_text` says (where PUT
+    /// and PATCH differ), the other members alike (absent keeps).
+    fn read(
+        body: &[u8],
+        read_text: impl FnOnce(&mut Fields) -> (Option<String>, Option<Option<String>>),
+    ) -> Result<Self, ApiError> {
         let object = json_object(body)?;
         let mut fields = Fields::new(&object);
-        let title = match object.get("title") {
-            None => None,
-            Some(Value::Null) => fields.fail("title", "cannot be null: a task always has a title"),
-            Some(_) => fields.title(),
-        };
-        let description = object.get("description").map(|_| fields.description());
+        let (title, description) = read_text(&mut fields);
         let change = Self {
             title,
             description,

@@ -6,14 +6,23 @@
 use serde_json::{json, Value};
 use testkit::*;
 
+/// A PATCH of task `id`, with `headers` (lower-case names).
+async fn patch_with(
+    app: &shared::App,
+    user: &User,
+    id: i64,
+    headers: &[(&str, &str)],
+    body: Value,
+) -> Reply {
+    let mut call = Call::new(UpdateTask).method("PATCH").user(user).id(id);
+    for (name, value) in headers {
+        call = call.header(name, value);
+    }
+    call.json(body).send(app).await
+}
+
 async fn patch(app: &shared::App, user: &User, id: i64, body: Value) -> Reply {
-    Call::new(UpdateTask)
-        .method("PATCH")
-        .user(user)
-        .id(id)
-        .json(body)
-        .send(app)
-        .await
+    patch_with(app, user, id, &[], body).await
 }
 
 fn planning(task: &Value) -> Value {
@@ -218,32 +227,13 @@ async fn patch_is_conditional_like_put() {
         .await;
     let id = created.task_id();
     let etag = created.header("etag").unwrap().to_owned();
-    let first = Call::new(UpdateTask)
-        .method("PATCH")
-        .user(&user)
-        .id(id)
-        .header("if-match", &etag)
-        .json(json!({"priority": "high"}))
-        .send(&app)
-        .await;
+    let high = json!({"priority": "high"});
+    let low = json!({"priority": "low"});
+    let first = patch_with(&app, &user, id, &[("if-match", &etag)], high).await;
     first.expect(200);
-    let stale = Call::new(UpdateTask)
-        .method("PATCH")
-        .user(&user)
-        .id(id)
-        .header("if-match", &etag)
-        .json(json!({"priority": "low"}))
-        .send(&app)
-        .await;
+    let stale = patch_with(&app, &user, id, &[("if-match", &etag)], low.clone()).await;
     stale.problem(412);
-    let exists = Call::new(UpdateTask)
-        .method("PATCH")
-        .user(&user)
-        .id(id)
-        .header("if-none-match", "*")
-        .json(json!({"priority": "low"}))
-        .send(&app)
-        .await;
+    let exists = patch_with(&app, &user, id, &[("if-none-match", "*")], low).await;
     exists.problem(412);
     let other = User::new("patch-other");
     let hidden = patch(&app, &other, id, json!({"priority": "low"})).await;
