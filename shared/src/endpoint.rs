@@ -1,4 +1,4 @@
-//! The six endpoints. Each function binary serves one [`Endpoint`]; what they
+//! The seven endpoints. Each function binary serves one [`Endpoint`]; what they
 //! have in common (authentication, the path-user check, id and body parsing,
 //! error mapping, the request log line) happens once, in [`Endpoint::respond`].
 
@@ -22,16 +22,18 @@ pub enum Endpoint {
     UpdateTask,
     DeleteTask,
     CompleteTask,
+    ListTags,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::ListTasks,
         Endpoint::CreateTask,
         Endpoint::GetTask,
         Endpoint::UpdateTask,
         Endpoint::DeleteTask,
         Endpoint::CompleteTask,
+        Endpoint::ListTags,
     ];
 
     /// The function (binary) name, as `cargo lambda watch` and SAM know it.
@@ -43,6 +45,7 @@ impl Endpoint {
             Self::UpdateTask => "update-task",
             Self::DeleteTask => "delete-task",
             Self::CompleteTask => "complete-task",
+            Self::ListTags => "list-tags",
         }
     }
 
@@ -50,7 +53,7 @@ impl Endpoint {
     /// replacement (PUT) and a JSON merge patch (PATCH, RFC 7396).
     pub fn methods(self) -> &'static [Method] {
         match self {
-            Self::ListTasks | Self::GetTask => &[Method::GET],
+            Self::ListTasks | Self::GetTask | Self::ListTags => &[Method::GET],
             Self::CreateTask => &[Method::POST],
             Self::UpdateTask => &[Method::PUT, Method::PATCH],
             Self::DeleteTask => &[Method::DELETE],
@@ -69,6 +72,7 @@ impl Endpoint {
             Self::ListTasks | Self::CreateTask => "/api/{user_id}/tasks",
             Self::GetTask | Self::UpdateTask | Self::DeleteTask => "/api/{user_id}/tasks/{id}",
             Self::CompleteTask => "/api/{user_id}/tasks/{id}/complete",
+            Self::ListTags => "/api/{user_id}/tags",
         }
     }
 
@@ -99,7 +103,7 @@ impl Endpoint {
     }
 
     fn targets_one_task(self) -> bool {
-        !matches!(self, Self::ListTasks | Self::CreateTask)
+        !matches!(self, Self::ListTasks | Self::CreateTask | Self::ListTags)
     }
 
     /// Handles one request completely: never fails, never panics on input,
@@ -252,6 +256,9 @@ impl Endpoint {
                         .await?;
                 changed(change).map(Reply::Task)
             }
+            // No parameters: the query is not read, so any (a cache-buster)
+            // is ignored, as the list ignores the ones it does not define.
+            Self::ListTags => Ok(Reply::Tags(store::tag_counts(db, user).await?)),
         }
     }
 }

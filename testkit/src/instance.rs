@@ -134,7 +134,7 @@ impl Instance {
     }
 }
 
-/// One instance of each of the six functions.
+/// One instance of each function.
 pub struct Fleet {
     instances: Vec<Instance>,
 }

@@ -18,9 +18,10 @@ pub use shared::Endpoint::*;
 pub mod instance;
 pub mod tls_server;
 
-/// The six endpoints in an order that keeps a task alive until the last one.
-pub const LIFECYCLE_ORDER: [Endpoint; 6] = [
+/// Every endpoint, in an order that keeps a task alive until the last one.
+pub const LIFECYCLE_ORDER: [Endpoint; Endpoint::ALL.len()] = [
     ListTasks,
+    ListTags,
     CreateTask,
     GetTask,
     UpdateTask,

@@ -72,7 +72,7 @@ enum Command {
         #[arg(long, value_name = "DIR", conflicts_with_all = ["smoke", "instructions"])]
         compare: Option<std::path::PathBuf>,
     },
-    /// Release arm64 zips of the six functions (as `sam build` makes them), with sizes
+    /// Release arm64 zips of the functions (as `sam build` makes them), with sizes
     Package,
     /// Print a dev token (signed with BETTER_AUTH_SECRET or the dev secret)
     Token {

@@ -1,4 +1,4 @@
-//! `cargo xtask package`: the six arm64 zips `sam build` would deploy.
+//! `cargo xtask package`: the arm64 zips `sam build` would deploy.
 
 use crate::{build, project_root, tools};
 use anyhow::Context;

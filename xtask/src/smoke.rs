@@ -102,6 +102,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let bearer = format!("Bearer {}", options.token);
     let auth: [(&str, &str); 1] = [("Authorization", bearer.as_str())];
     let tasks = format!("/api/{}/tasks", options.user);
+    let tags = format!("/api/{}/tags", options.user);
     let mut task_id: Option<i64> = None;
 
     let step = |name: &str, work: &mut dyn FnMut() -> anyhow::Result<String>| match work() {
@@ -219,6 +220,21 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
                 bail!("not patched: {body}");
             }
             Ok(String::new())
+        })?;
+        step("tags", &mut || {
+            let answer = client.call("GET", &tags, &auth, None)?;
+            let body = &answer.expect(200)?.body;
+            // Spelled as the user first wrote it, which an older task may
+            // have done in another letter case.
+            let count = body.as_array().and_then(|tags| {
+                tags.iter()
+                    .find(|tag| tag["name"].as_str().map(str::to_lowercase) == Some("smoke".into()))
+                    .and_then(|tag| tag["count"].as_i64())
+            });
+            match count {
+                Some(count) if count >= 1 => Ok(format!("smoke on {count} task(s)")),
+                _ => bail!("the tag smoke is not listed: {body}"),
+            }
         })?;
         step("complete", &mut || {
             let answer = client.call(

@@ -57,7 +57,7 @@ pub fn command(filters: &[String]) -> anyhow::Result<()> {
     sam_validate(&root)?;
     tools::pypi_tool(&root, tools::MOTO)?;
     tools::pypi_tool(&root, tools::SCHEMATHESIS)?;
-    // Exactly as the emulator builds them (the six packages alone: building
+    // Exactly as the emulator builds them (the function packages alone: building
     // them with xtask would unify other features into their dependencies, and
     // cargo lambda watch would then compile everything again on first request).
     steps.done("PyPI tools, sam validate");

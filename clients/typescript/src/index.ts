@@ -13,6 +13,7 @@ export type Task = components["schemas"]["Task"];
 export type NewTask = components["schemas"]["NewTask"];
 export type TaskReplacement = components["schemas"]["TaskReplacement"];
 export type TaskPatch = components["schemas"]["TaskPatch"];
+export type TagCount = components["schemas"]["TagCount"];
 export type Problem = components["schemas"]["Problem"];
 export type FieldError = NonNullable<Problem["errors"]>[number];
 export type ListQuery = Omit<NonNullable<operations["listTasks"]["parameters"]["query"]>, "cursor">;
@@ -229,6 +230,15 @@ export class TaskClient {
     this.known.delete(id);
   }
 
+  /**
+   * The tags of the user's tasks, most used first: each once whatever its
+   * letter case, spelled as first used, with how many tasks carry it.
+   */
+  async tags(): Promise<TagCount[]> {
+    const response = await this.send({ method: "GET", url: this.tagsUrl(), retryable: true });
+    return (await response.json()) as TagCount[];
+  }
+
   /** The ETag this client last saw for a task, if any. */
   etagOf(id: number): string | undefined {
     return this.known.get(id)?.etag;
@@ -260,8 +270,16 @@ export class TaskClient {
     if (etag) this.known.set(task.id, { etag, task });
   }
 
+  private userUrl(): string {
+    return `${this.options.baseUrl}/api/${encodeURIComponent(this.options.userId)}`;
+  }
+
   private tasksUrl(): string {
-    return `${this.options.baseUrl}/api/${encodeURIComponent(this.options.userId)}/tasks`;
+    return `${this.userUrl()}/tasks`;
+  }
+
+  private tagsUrl(): string {
+    return `${this.userUrl()}/tags`;
   }
 
   private taskUrl(id: number): string {

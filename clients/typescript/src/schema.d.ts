@@ -90,6 +90,32 @@ export interface paths {
         patch: operations["completeTask"];
         trace?: never;
     };
+    "/api/{user_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the tags of the user's tasks, with how many tasks carry each
+         * @description Every tag on the user's tasks, once: tags equal but for letter case are one entry, spelled as first used (as on the user's oldest task carrying it, by id), and counted over the tasks carrying it in any letter case. Most used first, then by name ignoring letter case. `[]` when the user has no tags. No parameters (others are ignored), no paging, no ETag.
+         */
+        get: operations["listTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -120,6 +146,15 @@ export interface components {
              * @description Moves forward on every change.
              */
             updated_at: string;
+        };
+        TagCount: {
+            /** @description The tag, spelled as on the user's oldest task that carries it. */
+            name: string;
+            /**
+             * Format: int64
+             * @description How many of the user's tasks carry it, in any letter case.
+             */
+            count: number;
         };
         /** @description Other members (including id, user_id, created_at, updated_at) are ignored. */
         NewTask: {
@@ -625,6 +660,38 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedEncoding"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Must equal the token's subject (else 403). Any string; "123" is a string too.
+                 * @example kX3f9q2LrT
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tags, a plain JSON array. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagCount"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedEncoding"];
             503: components["responses"]["Unavailable"];

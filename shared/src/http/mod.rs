@@ -30,7 +30,8 @@ pub struct PathParams {
 
 impl PathParams {
     /// From the route's path parameters (API Gateway, `cargo lambda watch`),
-    /// or, when an integration passes none, from the `/api/{user_id}/tasks[/{id}]` path.
+    /// or, when an integration passes none, from the `/api/{user_id}/tasks[/{id}]`
+    /// or `/api/{user_id}/tags` path.
     pub fn of(request: &Request) -> Result<Self, ApiError> {
         let params = request.path_parameters_ref();
         if let Some(user_id) = params.and_then(|p| p.first("user_id")) {
@@ -45,7 +46,7 @@ impl PathParams {
         let segments: Vec<&str> = request.uri().path().split('/').collect();
         let Some(i) = segments
             .windows(3)
-            .position(|w| w[0] == "api" && w[2] == "tasks")
+            .position(|w| w[0] == "api" && matches!(w[2], "tasks" | "tags"))
         else {
             return Err(ApiError::NotFound);
         };
@@ -214,6 +215,27 @@ mod tests {
             assert_eq!(form_decode(raw), None, "{raw}");
         }
         assert_eq!(percent_decode("%EF%BF%BD").unwrap(), "\u{FFFD}");
+    }
+
+    #[test]
+    fn without_path_parameters_the_path_names_the_user_and_task() {
+        let of = |path: &str| {
+            let request = lambda_http::http::Request::builder()
+                .uri(path)
+                .body(lambda_http::Body::Empty)
+                .unwrap();
+            PathParams::of(&request).map_err(|e| e.status().as_u16())
+        };
+        let params = |user: &str, id: Option<&str>| {
+            Ok(PathParams {
+                user_id: user.to_owned(),
+                task_id: id.map(str::to_owned),
+            })
+        };
+        assert_eq!(of("/api/a%20b/tasks"), params("a b", None));
+        assert_eq!(of("/api/u/tasks/7/complete"), params("u", Some("7")));
+        assert_eq!(of("/api/u/tags"), params("u", None));
+        assert_eq!(of("/api/u/other"), Err(404));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::conditional::etag;
 use super::{percent_encode, RETRY_AFTER_SECS};
 use crate::error::ApiError;
 use crate::tasks::model::tasks_json;
-use crate::tasks::Task;
+use crate::tasks::{TagCount, Task};
 use lambda_http::http::header::{
     ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LINK, LOCATION,
     RETRY_AFTER, WWW_AUTHENTICATE,
@@ -27,6 +27,9 @@ pub enum Reply {
         tasks: Vec<Task>,
         next: Option<String>,
     },
+    /// The user's tags with their counts, as a JSON array; no ETag (nothing
+    /// to make a request conditional on).
+    Tags(Vec<TagCount>),
     NoContent,
     /// 304 to a GET whose `If-None-Match` names the task as it is.
     NotModified(Task),
@@ -85,6 +88,11 @@ impl Reply {
                     headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
                 }
                 response
+            }
+            Reply::Tags(tags) => {
+                // serde's writer: a tag list is short and off the hot path.
+                let text = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".to_owned());
+                json(StatusCode::OK, text)
             }
             Reply::NoContent => response(StatusCode::NO_CONTENT, None, Body::Empty),
         }
@@ -243,6 +251,41 @@ mod tests {
     }
 
     #[test]
+    fn tags_are_a_json_array_and_head_keeps_its_length() {
+        let tags = || {
+            Reply::Tags(vec![
+                TagCount {
+                    name: "Work".into(),
+                    count: 2,
+                },
+                TagCount {
+                    name: "home".into(),
+                    count: 1,
+                },
+            ])
+        };
+        let response = tags().into_response();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+        assert!(response.headers().get(ETAG).is_none());
+        assert_eq!(
+            body_json(&response),
+            serde_json::json!([{"name": "Work", "count": 2}, {"name": "home", "count": 1}])
+        );
+        let head = tags().head().into_response();
+        assert!(head.body().as_ref().is_empty());
+        assert_eq!(
+            head.headers()[CONTENT_LENGTH],
+            response.body().as_ref().len().to_string().as_str()
+        );
+        assert_eq!(
+            Reply::Tags(Vec::new()).into_response().body().as_ref(),
+            b"[]"
+        );
+    }
+
+    #[test]
     fn unauthorized_carries_a_bearer_challenge() {
         let response = problem(&ApiError::Unauthorized("token has expired".into()));
         let challenge = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
@@ -287,6 +330,10 @@ mod tests {
                 tasks: vec![task.clone()],
                 next: Some("/api/u/tasks?cursor=x".into()),
             },
+            Reply::Tags(vec![TagCount {
+                name: "work".into(),
+                count: 3,
+            }]),
             Reply::NoContent,
             Reply::NotModified(task.clone()),
             Reply::Options("GET, HEAD, OPTIONS".into()),

@@ -10,6 +10,7 @@ pub mod model;
 pub mod priority;
 pub mod query;
 pub mod store;
+pub mod tag_counts;
 pub mod tags;
 pub mod version;
 
@@ -19,4 +20,5 @@ pub use input::{CompletionChange, NewTask, TaskChange};
 pub use limit::TaskLimit;
 pub use model::Task;
 pub use query::{ListQuery, SortKey, SortOrder, StatusFilter};
+pub use tag_counts::TagCount;
 pub use version::{IfNoneMatch, Precondition};

@@ -10,6 +10,7 @@ use super::limit::TaskLimit;
 use super::model::{rfc3339, Task};
 use super::priority::Priority;
 use super::query::{SortKey, SortOrder, StatusFilter};
+use super::tag_counts::TagCount;
 use super::version::Precondition;
 use crate::db::{Database, DbError, Param};
 use serde::Deserialize;
@@ -324,6 +325,22 @@ const SET_COMPLETION_IF: &str = conditional!("$4", "$5", set_completion!());
 const DELETE: &str = concat!(delete_task!(), " RETURNING ", task_columns!());
 const DELETE_IF: &str = conditional!("$3", "$4", delete_task!());
 
+/// The user's tags ($1) with how many of their tasks carry each. Tags are
+/// grouped by PostgreSQL's `lower()`, so the database alone decides which
+/// spellings are one tag. A group is spelled as its first use: the lowest
+/// task id, then the tag's place on that task. The count is of distinct
+/// tasks, not of tags: a task never holds two tags equal under Rust's
+/// lowercasing (`tags::key`), but may hold two equal under `lower()` (Rust
+/// lowercases a final `Σ` to `ς`, `lower()` to `σ`). Most used first, then
+/// by the group's key, which is unique per row: the order is total.
+const TAG_COUNTS: &str = "\
+    SELECT (array_agg(t.tag ORDER BY tasks.id, t.position))[1] AS name, \
+           count(DISTINCT tasks.id) AS count \
+    FROM tasks CROSS JOIN LATERAL unnest(tasks.tags) WITH ORDINALITY AS t(tag, position) \
+    WHERE tasks.user_id = $1 \
+    GROUP BY lower(t.tag) \
+    ORDER BY count DESC, lower(t.tag)";
+
 /// One page of a list, and where the next one starts (if there is one).
 #[derive(Debug)]
 pub struct Page {
@@ -510,6 +527,21 @@ pub async fn get(db: &Database, user_id: &str, id: i64) -> Result<Option<Task>, 
         db.query_idempotent(GET, &[(&id, Type::INT8), (&user_id, Type::TEXT)])
             .await?,
     )
+}
+
+/// Every tag of the user's tasks, with its count; `[]` when they have none.
+pub async fn tag_counts(db: &Database, user_id: &str) -> Result<Vec<TagCount>, DbError> {
+    let rows = db
+        .query_idempotent(TAG_COUNTS, &[(&user_id, Type::TEXT)])
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(TagCount {
+                name: read(row.try_get("name"))?,
+                count: read(row.try_get("count"))?,
+            })
+        })
+        .collect()
 }
 
 /// Runs the plain or the conditional variant of a change; `params` are the

@@ -1,4 +1,4 @@
-//! openapi.yaml, fuzzed by schemathesis against the six functions served by
+//! openapi.yaml, fuzzed by schemathesis against the seven functions served by
 //! the real `cargo lambda watch`: every check, a fixed seed and example count
 //! (xtask/contract/schemathesis.toml), and stateful runs along the links of
 //! create → get/update/complete/delete.

@@ -38,6 +38,7 @@ async fn every_warm_request_is_exactly_one_statement() {
             CompleteTask,
             Call::new(CompleteTask).user(&user).id(id.clone()),
         ),
+        (ListTags, Call::new(ListTags).user(&user)),
         (DeleteTask, Call::new(DeleteTask).user(&user).id(id.clone())),
     ];
     for (endpoint, call) in calls {
@@ -162,6 +163,7 @@ async fn every_warm_request_is_exactly_one_round_trip() {
             .user(&user)
             .id(id.clone())
             .raw_body(""),
+        Call::new(ListTags).user(&user),
         Call::new(DeleteTask).user(&user).id(id.clone()),
     ] {
         let before = proxy.round_trips();

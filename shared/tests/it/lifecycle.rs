@@ -1,4 +1,5 @@
-//! The happy paths of all six endpoints against a real PostgreSQL.
+//! The happy paths of the task endpoints against a real PostgreSQL (the tag
+//! list's are in tags.rs).
 
 use serde_json::{json, Value};
 use testkit::*;

@@ -24,5 +24,6 @@ mod quota;
 mod rejections;
 mod responses;
 mod secrets;
+mod tags;
 mod tls;
 mod versions;

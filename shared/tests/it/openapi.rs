@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 use shared::http::problem;
-use shared::tasks::Task;
+use shared::tasks::{TagCount, Task};
 use shared::ApiError;
 use std::collections::BTreeSet;
 use time::macros::datetime;
@@ -56,6 +56,23 @@ fn a_task_has_exactly_the_schemas_properties() {
     let schema = schema("Task");
     assert_eq!(answered, names(&schema["properties"]), "Task properties");
     assert_eq!(answered, names(&schema["required"]), "Task required");
+    assert_eq!(schema["additionalProperties"], Value::Bool(false));
+}
+
+#[test]
+fn a_tag_count_has_exactly_the_schemas_properties() {
+    let tag = TagCount {
+        name: "work".into(),
+        count: 3,
+    };
+    let answered = keys(&serde_json::to_value(&tag).unwrap());
+    let schema = schema("TagCount");
+    assert_eq!(
+        answered,
+        names(&schema["properties"]),
+        "TagCount properties"
+    );
+    assert_eq!(answered, names(&schema["required"]), "TagCount required");
     assert_eq!(schema["additionalProperties"], Value::Bool(false));
 }
 
@@ -165,6 +182,15 @@ fn the_examples_are_what_the_api_accepts_and_answers() {
     let page = example(&spec, "TaskPage");
     let tasks: Vec<Task> = serde_json::from_value(page.clone()).unwrap();
     assert_eq!(serde_json::to_value(&tasks).unwrap(), page);
+    let tags = example(&spec, "TagCounts");
+    let counts: Vec<TagCount> = serde_json::from_value(tags.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&counts).unwrap(), tags);
+    // In the order the API answers: most used first, then by name ignoring case.
+    let order: Vec<(i64, String)> = counts
+        .iter()
+        .map(|tag| (-tag.count, tag.name.to_lowercase()))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{tags}");
     let problems = [
         (
             "BadRequest",

@@ -318,6 +318,7 @@ async fn other_methods_are_405_with_allow() {
         (ListTasks, "GET, HEAD, POST, OPTIONS"),
         (GetTask, "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
         (CompleteTask, "PATCH, OPTIONS"),
+        (ListTags, "GET, HEAD, OPTIONS"),
     ];
     let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "QUERY"];
     for (endpoint, allowed) in allow {
@@ -336,7 +337,7 @@ async fn other_methods_are_405_with_allow() {
             (204, Some(allowed))
         );
     }
-    for endpoint in [ListTasks, GetTask] {
+    for endpoint in [ListTasks, GetTask, ListTags] {
         let get = f.call(endpoint).send(&f.app).await;
         let head = f.call(endpoint).method("HEAD").send(&f.app).await;
         assert_eq!(head.status, 200);

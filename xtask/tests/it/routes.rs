@@ -1,5 +1,5 @@
 //! Local routing (`cargo lambda watch`'s router in Cargo.toml) and deployed
-//! routing (template.yaml) must both be exactly the six endpoints, plus each
+//! routing (template.yaml) must both be exactly the endpoints, plus each
 //! path's other methods sent to the function that answers them (405 + Allow),
 //! so the two cannot drift apart. The same goes for the CORS policy: the
 //! template's `CorsConfiguration` is `shared::cors`, which the dev server applies.
@@ -103,14 +103,14 @@ pub fn watch_routes(manifest: &str) -> BTreeSet<Route> {
 }
 
 #[test]
-fn template_routes_are_the_six_endpoints_and_a_fallback_per_path() {
+fn template_routes_are_the_endpoints_and_a_fallback_per_path() {
     let mut expected = endpoints();
     expected.extend(other_methods(&["ANY"]));
     assert_eq!(template_routes(&read("template.yaml")), expected);
 }
 
 #[test]
-fn cargo_lambda_watch_routes_are_the_six_endpoints_and_every_other_method() {
+fn cargo_lambda_watch_routes_are_the_endpoints_and_every_other_method() {
     let mut expected = endpoints();
     expected.extend(other_methods(&METHODS));
     assert_eq!(watch_routes(&read("Cargo.toml")), expected);
@@ -152,7 +152,7 @@ fn openapi_operations(document: &str) -> BTreeSet<(String, String)> {
 }
 
 #[test]
-fn openapi_operations_are_the_six_endpoints() {
+fn openapi_operations_are_the_endpoints() {
     let expected: BTreeSet<(String, String)> =
         endpoints().into_iter().map(|(m, p, _)| (m, p)).collect();
     assert_eq!(openapi_operations(&read("openapi.yaml")), expected);

@@ -41,6 +41,7 @@ fn the_smoke_test_passes_against_the_dev_server_and_names_a_failing_step() {
         "list",
         "update",
         "patch",
+        "tags",
         "complete",
         "another user's task is 404",
         "delete",

@@ -72,8 +72,8 @@ fn every_function_has_a_managed_instances_twin_that_differs_only_in_its_mode() {
     let template = template();
     let classic = functions(&template, "Classic");
     let managed = functions(&template, "OnManagedInstances");
-    assert_eq!(classic.len(), 6);
-    assert_eq!(managed.len(), 6);
+    assert_eq!(classic.len(), shared::Endpoint::ALL.len());
+    assert_eq!(managed.len(), shared::Endpoint::ALL.len());
     for (name, function) in &classic {
         let twin_name = name.replace("Function", "ManagedFunction");
         let (_, twin) = managed
@@ -128,8 +128,8 @@ fn the_database_is_protected_by_caps_in_both_modes() {
             "ApiThrottlingBurstLimit"
         ));
     }
-    // Defaults sized for a small Neon compute behind its pooler: at most 60
-    // connections from classic instances, 18 from Managed Instances.
+    // Defaults sized for a small Neon compute behind its pooler: at most 70
+    // connections from classic instances, 21 from Managed Instances.
     let default = |name: &str| template["Parameters"][name]["Default"].clone();
     assert_eq!(default("FunctionConcurrencyLimit"), "10");
     assert_eq!(default("ManagedInstancesMaxEnvironments"), 3);
