@@ -2,6 +2,8 @@
 
 import schemathesis
 
+ALIASES = (("sort", "sort_by"), ("order", "sort_order"), ("q", "search"), ("tag", "tags"))
+
 
 @schemathesis.hook
 def filter_case(context, case):
@@ -11,6 +13,12 @@ def filter_case(context, case):
     # (crates/cargo-lambda-watch/src/trigger_router.rs). API Gateway passes
     # them on base64-encoded, and the functions answer 400: that is tested in
     # shared/tests/it/rejections.rs with a base64 event.
+    # `sort_by`, `sort_order`, `search` and `tags` are other names of `sort`,
+    # `order`, `q` and `tag`: both names in one request is a 400 by design,
+    # which OpenAPI cannot say, so such cases are not generated as valid.
+    query = case.query or {}
+    if any(a in query and b in query for a, b in ALIASES):
+        return False
     body = case.body
     if isinstance(body, (bytes, bytearray)):
         try:

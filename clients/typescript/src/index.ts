@@ -16,7 +16,22 @@ export type TaskPatch = components["schemas"]["TaskPatch"];
 export type TagCount = components["schemas"]["TagCount"];
 export type Problem = components["schemas"]["Problem"];
 export type FieldError = NonNullable<Problem["errors"]>[number];
-export type ListQuery = Omit<NonNullable<operations["listTasks"]["parameters"]["query"]>, "cursor">;
+export type Priority = Task["priority"];
+type ListParameters = NonNullable<operations["listTasks"]["parameters"]["query"]>;
+/**
+ * What a listing asks for: the list's parameters by their first names (the
+ * others, `sort_by` and the like, are for front ends that already send them).
+ * Several priorities or tags go as an array, sent comma-separated.
+ */
+export type ListQuery = Omit<
+  ListParameters,
+  "cursor" | "sort_by" | "sort_order" | "search" | "tags" | "priority" | "tag"
+> & {
+  /** Tasks with any of these priorities; `[]` is any. */
+  priority?: Priority | Priority[];
+  /** Tasks carrying all of these tags, ignoring letter case; `[]` is any. */
+  tag?: string | string[];
+};
 
 export interface TaskClientOptions {
   /** The API's base URL: `cargo xtask dev`'s, or the stack's `ApiUrl`. */
@@ -141,7 +156,8 @@ export class TaskClient {
   async *pages(query: ListQuery = {}): AsyncGenerator<Task[], void, undefined> {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined) search.set(name, String(value));
+      // An empty list is an empty value, which the API reads as no filter.
+      if (value !== undefined) search.set(name, Array.isArray(value) ? value.join(",") : String(value));
     }
     const qs = search.toString();
     let url: string | null = `${this.tasksUrl()}${qs ? `?${qs}` : ""}`;

@@ -17,7 +17,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the user's tasks */
+        /**
+         * List the user's tasks
+         * @description One page of the tasks that pass every filter given (`status`, `q`, `priority`, `tag`, `due_after`, `due_before`), in the order asked for. Each parameter is given at most once, under one of its names (`sort_by`, `sort_order`, `search` and `tags` are other names of `sort`, `order`, `q` and `tag`, as front ends spell them): a second value would leave which one counts to guesswork, so it is a 400. Unknown parameters are ignored (cache-busters).
+         */
         get: operations["listTasks"];
         put?: never;
         /** Create a task */
@@ -204,6 +207,10 @@ export interface components {
         TagsInput: string[] | null;
         /** @description A date, `2026-01-31` (due that day); an RFC 3339 date-time with an offset, `2026-01-31T10:30:00+01:00` (seconds required, a fraction of up to 9 digits); or one without an offset, as an HTML `datetime-local` input sends it, `2026-01-31T09:30` (seconds and a fraction optional), read as UTC: tasks have no time zone yet. Times are answered in UTC, rounded to the microsecond. Years 1–9999, also once in UTC; any other text, or a day that does not exist (`2026-02-30`), is a 400. */
         DueDateInput: string | null;
+        /** @description Tags separated by commas, each trimmed (of Unicode white space, which the pattern spells out), then 1–50 characters, without NUL; at most 20, tags equal but for letter case counting once (the pattern counts every item). Empty: no tag filter. */
+        TagFilter: string;
+        /** @description A date, `2026-11-01` (its 00:00 UTC), or an RFC 3339 date-time with an offset, `2026-11-01T09:00:00+01:00` (seconds required, a fraction of up to 9 digits, no leap second). Years 1–9999, also once in UTC (rounded to the microsecond). */
+        DueBound: string;
         /** @description `completed` absent (`{}`, or no body at all) toggles the state; null is a 400. */
         Completion: {
             completed?: boolean;
@@ -372,13 +379,42 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "all" | "pending" | "completed";
-                sort?: "created" | "updated" | "title";
+                /** @description `created_at` and `updated_at` are other names of `created` and `updated`. */
+                sort?: "created" | "updated" | "title" | "created_at" | "updated_at";
+                /** @description Another name of `sort`; giving both is a 400. */
+                sort_by?: "created" | "updated" | "title" | "created_at" | "updated_at";
                 /** @description Default `desc`, or `asc` when sorting by title. */
                 order?: "asc" | "desc";
+                /** @description Another name of `order`; giving both is a 400. */
+                sort_order?: "asc" | "desc";
                 /** @description Case-insensitive substring of title or description; `%`, `_` and `\` match themselves. */
                 q?: string;
+                /** @description Another name of `q`; giving both is a 400. */
+                search?: string;
+                /**
+                 * @description `none`, `low`, `medium` or `high`, in any letter case, or a comma-separated list of them (`high,medium`): the tasks with any of them. Empty: any priority.
+                 * @example high,medium
+                 */
+                priority?: string;
+                /**
+                 * @description A tag, or a comma-separated list (`work,urgent`): the tasks carrying all of them, compared ignoring letter case. Empty: any tags; an empty item (`work,,urgent`) is a 400.
+                 * @example work,urgent
+                 */
+                tag?: components["schemas"]["TagFilter"];
+                /** @description Another name of `tag`; giving both is a 400. */
+                tags?: components["schemas"]["TagFilter"];
+                /**
+                 * @description The tasks due at or after this instant. A task due on a day counts as due at that day's 00:00 UTC; tasks without a due date are left out. Unlike a body's `due_date`, a date-time needs its offset: a bound must name one instant.
+                 * @example 2026-11-01
+                 */
+                due_after?: components["schemas"]["DueBound"];
+                /**
+                 * @description The tasks due before this instant (not at it), in the forms of `due_after`: `due_after=2026-11-01&due_before=2026-12-01` is the tasks due in November 2026 (UTC), whole days included. Tasks without a due date are left out.
+                 * @example 2026-12-01
+                 */
+                due_before?: components["schemas"]["DueBound"];
                 limit?: number;
-                /** @description Opaque; copy it from the previous page's `Link: <…>; rel="next"` (or just follow that URL). Valid only with the same user, status, sort, order and q (else 400); `limit` may change. */
+                /** @description Opaque; copy it from the previous page's `Link: <…>; rel="next"` (or just follow that URL). Valid only with the same user, status, sort, order, q, priority, tag, due_after and due_before (else 400; either name of one parameter will do); `limit` may change. */
                 cursor?: string;
             };
             header?: never;
@@ -396,7 +432,7 @@ export interface operations {
             /** @description The tasks, a plain JSON array. Pagination is keyset (sort key, then id): tasks created or deleted between pages never make another one appear twice or be skipped. */
             200: {
                 headers: {
-                    /** @description `</api/{user_id}/tasks?…&cursor=…>; rel="next"` when more tasks follow; absent on the last page. */
+                    /** @description `</api/{user_id}/tasks?…&cursor=…>; rel="next"` when more tasks follow; absent on the last page. The query is written one way, whatever was sent: first names and `created`/`updated`; `status`, `sort`, `order`, `limit`, then those given of `q`, `priority` (highest first, lower case), `tag` (trimmed, lower case, in alphabetical order), `due_after` and `due_before` (UTC with microseconds, `2026-11-01T00:00:00.000000Z`), then `cursor`. */
                     Link?: string;
                     [name: string]: unknown;
                 };

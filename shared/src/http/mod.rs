@@ -169,18 +169,14 @@ pub fn decode_query(raw: &str) -> Result<Vec<(String, String)>, String> {
 /// The query string of the page that starts at `cursor`: the list query's
 /// parameters, spelled out, plus the cursor.
 pub fn next_page_query(query: &ListQuery, cursor: &str) -> String {
-    let mut text = format!(
-        "status={}&sort={}&order={}&limit={}",
-        query.status.as_str(),
-        query.sort.as_str(),
-        query.order.as_str(),
-        query.limit
-    );
-    if let Some(search) = &query.search {
-        text.push_str("&q=");
-        text.push_str(&percent_encode(search));
+    let mut text = String::new();
+    for (param, value) in query.pairs() {
+        text.push_str(param.name());
+        text.push('=');
+        text.push_str(&percent_encode(&value));
+        text.push('&');
     }
-    text.push_str("&cursor=");
+    text.push_str("cursor=");
     text.push_str(cursor);
     text
 }

@@ -3,8 +3,8 @@
 //! pages never shift what the client has not seen yet (as OFFSET would).
 //!
 //! The cursor is opaque to clients: base64url of a version byte, a fingerprint
-//! of the query it was made for (user, sort, order, status, q) and the
-//! position. The fingerprint is what makes a cursor from another user, sort or
+//! of the query it was made for (the user, and every parameter that
+//! `query::Param::binding` binds) and the position. The fingerprint is what makes a cursor from another user, sort or
 //! filter a 400 instead of a silently wrong page. It is not a signature: a
 //! forged cursor can only move within the caller's own tasks, because every
 //! statement filters on the authenticated user anyway. So a keyed MAC would
@@ -14,7 +14,7 @@
 //! compare against (at worst, before the first or after the last task).
 
 use super::model::{from_micros, micros, Task};
-use super::query::{ListQuery, SortKey, MAX_CURSOR_CHARS};
+use super::query::{Binding, ListQuery, SortKey, MAX_CURSOR_CHARS};
 use crate::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -104,7 +104,7 @@ impl Cursor {
         if bytes[1..1 + FINGERPRINT_BYTES] != fingerprint(user_id, query) {
             return Err(ApiError::invalid(
                 "cursor",
-                "belongs to a different user, sort, order, status or q: \
+                "belongs to a different user, sort, order or filter: \
                  start again without a cursor",
             ));
         }
@@ -148,6 +148,16 @@ fn fingerprint(user_id: &str, query: &ListQuery) -> [u8; FINGERPRINT_BYTES] {
         hash.update(part.as_bytes());
     }
     hash.update([u8::from(query.search.is_some())]);
+    // Later parameters, each only when given, in their declared order: a
+    // query without them hashes as before they existed.
+    for (param, text) in query.pairs() {
+        if param.binding() == Binding::Section {
+            for part in [param.name(), text.as_str()] {
+                hash.update((part.len() as u64).to_be_bytes());
+                hash.update(part.as_bytes());
+            }
+        }
+    }
     let digest = hash.finalize();
     let mut out = [0u8; FINGERPRINT_BYTES];
     out.copy_from_slice(&digest[..FINGERPRINT_BYTES]);
@@ -231,6 +241,36 @@ mod tests {
             ..made_for.clone()
         };
         assert!(Cursor::decode(&text, "alice", &bigger).is_ok());
+    }
+
+    /// A cursor is bound to every parameter `Param::binding` says it is:
+    /// one with another value of any of them is refused. The sample values
+    /// are an exhaustive match, so a new parameter cannot be left out.
+    #[test]
+    fn every_bound_parameter_is_in_the_fingerprint() {
+        use crate::tasks::query::{Binding, Param};
+        let sample = |param: Param| match param {
+            Param::Status => Some("pending"),
+            Param::Sort => Some("title"),
+            Param::Order => Some("asc"),
+            Param::Limit => Some("5"),
+            Param::Q => Some("milk"),
+            Param::Priority => Some("high"),
+            Param::Tag => Some("work"),
+            Param::DueAfter => Some("2026-01-01"),
+            Param::DueBefore => Some("2026-02-01"),
+            Param::Cursor => None,
+        };
+        let plain = ListQuery::default();
+        for param in Param::ALL {
+            let Some(value) = sample(param) else { continue };
+            for name in param.names() {
+                let (other, _) = ListQuery::parse([(*name, value)]).unwrap();
+                assert_ne!(other, plain, "{name}={value} changes the query");
+                let bound = fingerprint("alice", &other) != fingerprint("alice", &plain);
+                assert_eq!(bound, param.binding() != Binding::Free, "{name}");
+            }
+        }
     }
 
     #[test]

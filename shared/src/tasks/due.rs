@@ -33,6 +33,21 @@ pub fn parse(text: &str) -> Result<DueDate, &'static str> {
     parse_form(text, true).ok_or(MESSAGE)
 }
 
+/// What a list's `due_after`/`due_before` must be.
+pub const BOUND_MESSAGE: &str =
+    "must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset, years 1 to 9999";
+
+/// A list's `due_after`/`due_before`: a date (its 00:00 UTC) or a date-time
+/// with an offset, as the instant a due date is compared with. No
+/// offset-less form: a bound in a link must mean one instant.
+pub fn parse_bound(text: &str) -> Result<OffsetDateTime, &'static str> {
+    parse_form(text, false)
+        .ok_or(BOUND_MESSAGE)?
+        .to_micros()
+        .map(|due| due.instant())
+        .map_err(|_| BOUND_MESSAGE)
+}
+
 impl DueDate {
     /// The instant it is due, for ordering and filtering: a day's is its
     /// start, 00:00 UTC.

@@ -152,8 +152,12 @@ macro_rules! list_sql {
             task_columns!(),
             " FROM tasks WHERE user_id = $1 \
                AND ($2::boolean IS NULL OR completed = $2) \
-               AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3)",
-            $(" AND (", $column, ", id) ", $compare, " ($5, $6)",)?
+               AND ($3::text IS NULL OR title ILIKE $3 OR description ILIKE $3) \
+               AND ($5::smallint[] IS NULL OR priority = ANY($5)) \
+               AND ($6::text[] IS NULL OR task_tag_keys(tags) @> task_tag_keys($6)) \
+               AND ($7::timestamptz IS NULL OR due_at >= $7) \
+               AND ($8::timestamptz IS NULL OR due_at < $8)",
+            $(" AND (", $column, ", id) ", $compare, " ($9, $10)",)?
             " ORDER BY ",
             $column,
             " ",
@@ -429,11 +433,19 @@ pub async fn list(db: &Database, user_id: &str, request: &PageRequest) -> Result
     let pattern = query.search.as_deref().map(like_pattern);
     // One row more than asked tells whether another page exists.
     let fetch = query.limit + 1;
+    // An empty list filters nothing: NULL, as the statement reads it.
+    let ranks: Option<Vec<i16>> =
+        (!query.priorities.is_empty()).then(|| query.priorities.iter().map(|p| p.rank()).collect());
+    let tags = (!query.tags.is_empty()).then_some(&query.tags);
     let mut params: Vec<Param> = vec![
         (&user_id, Type::TEXT),
         (&completed, Type::BOOL),
         (&pattern, Type::TEXT),
         (&fetch, Type::INT8),
+        (&ranks, Type::INT2_ARRAY),
+        (&tags, Type::TEXT_ARRAY),
+        (&query.due_after, Type::TIMESTAMPTZ),
+        (&query.due_before, Type::TIMESTAMPTZ),
     ];
     if let Some(after) = &request.after {
         params.push(match &after.key {

@@ -273,3 +273,154 @@ async fn a_keyed_retry_must_carry_the_same_planning_fields() {
         assert_eq!(reply.status, 422, "{changed}");
     }
 }
+
+/// A list's parameters, as (name, value) pairs.
+type Query<'a> = &'a [(&'a str, &'a str)];
+
+/// The ids of every page of a list, following each page's `Link`.
+async fn walk(app: &shared::App, user: &User, query: Query<'_>) -> Vec<i64> {
+    let mut call = Call::new(ListTasks).user(user);
+    for (name, value) in query {
+        call = call.query(name, value);
+    }
+    let mut ids = Vec::new();
+    loop {
+        let page = call.clone().send(app).await;
+        page.expect(200);
+        ids.extend(
+            page.json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_i64().unwrap()),
+        );
+        match page.header("link") {
+            Some(link) => call = Call::new(ListTasks).user(user).next_page(link),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_list_filters_by_priority_tags_and_due_date_across_pages() {
+    let app = app().await;
+    let user = User::new("filters");
+    let tasks = [
+        json!({"priority": "high", "tags": ["Work", "urgent"], "due_date": "2026-01-10"}),
+        json!({"priority": "low", "tags": ["work"], "due_date": "2026-01-20T12:00:00Z"}),
+        json!({"priority": "high", "tags": ["home"], "due_date": "2026-02-01"}),
+        json!({"priority": "medium", "tags": ["WORK", "Urgent"]}),
+        json!({"priority": "high"}),
+        json!({"tags": ["work"], "due_date": "2025-12-31T23:59:59Z"}),
+    ];
+    let mut ids = Vec::new();
+    for (i, fields) in tasks.iter().enumerate() {
+        let mut body = fields.clone();
+        body["title"] = json!(format!("task {i}"));
+        let created = Call::new(CreateTask)
+            .user(&user)
+            .json(body)
+            .send(&app)
+            .await;
+        ids.push(created.task_id());
+    }
+    let pick = |which: &[usize]| -> Vec<i64> {
+        // Newest first, the list's default order.
+        let mut picked: Vec<i64> = which.iter().map(|i| ids[*i]).collect();
+        picked.sort_unstable_by(|a, b| b.cmp(a));
+        picked
+    };
+    let cases: [(Query, Vec<i64>); 8] = [
+        (&[("priority", "high")], pick(&[0, 2, 4])),
+        (&[("priority", "HIGH,medium")], pick(&[0, 2, 3, 4])),
+        (&[("tag", "work")], pick(&[0, 1, 3, 5])),
+        (&[("tags", "urgent,WORK")], pick(&[0, 3])),
+        (&[("due_after", "2026-01-10")], pick(&[0, 1, 2])),
+        (&[("due_before", "2026-01-20T12:00:00Z")], pick(&[0, 5])),
+        (
+            &[
+                ("due_after", "2026-01-01"),
+                ("due_before", "2026-02-01"),
+                ("tag", "work"),
+            ],
+            pick(&[0, 1]),
+        ),
+        (&[("priority", "none"), ("search", "task")], pick(&[5])),
+    ];
+    for (query, expected) in cases {
+        let mut paged = query.to_vec();
+        paged.push(("limit", "1"));
+        assert_eq!(walk(&app, &user, &paged).await, expected, "{query:?}");
+    }
+
+    // A cursor belongs to its filters.
+    let first = Call::new(ListTasks)
+        .user(&user)
+        .query("tag", "work")
+        .query("limit", "1")
+        .send(&app)
+        .await;
+    let cursor = cursor_in(first.header("link").unwrap());
+    let others: [Query; 4] = [
+        &[("tag", "home")],
+        &[("tag", "work"), ("priority", "high")],
+        &[("tags", "work"), ("due_after", "2026-01-01")],
+        &[("tag", "work"), ("due_before", "2027-01-01")],
+    ];
+    for other in others {
+        let mut call = Call::new(ListTasks).user(&user).query("cursor", &cursor);
+        for (name, value) in other {
+            call = call.query(name, value);
+        }
+        let reply = call.send(&app).await;
+        assert_eq!(
+            Fixture::field_of(&reply.problem(400)),
+            ["cursor"],
+            "{other:?}"
+        );
+    }
+    // The other name of the same filter is the same filter.
+    let same = Call::new(ListTasks)
+        .user(&user)
+        .query("tags", "WORK")
+        .query("cursor", &cursor)
+        .send(&app)
+        .await;
+    same.expect(200);
+}
+
+/// A front end written for this API's spec, as it sends its list requests:
+/// `sort_by`, `sort_order` and `search`, with a bare-date due date created.
+#[tokio::test]
+async fn a_front_ends_spellings_are_understood() {
+    let app = app().await;
+    let user = User::new("front-end");
+    for title in ["Buy milk", "Pay rent", "Buy bread"] {
+        Call::new(CreateTask)
+            .user(&user)
+            .json(json!({"title": title, "due_date": "2026-01-31", "priority": null}))
+            .send(&app)
+            .await
+            .expect(201);
+    }
+    let listed = Call::new(ListTasks)
+        .user(&user)
+        .raw_query("sort_by=title&sort_order=desc&search=buy&tags=")
+        .send(&app)
+        .await;
+    listed.expect(200);
+    let titles: Vec<Value> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("Buy milk"), json!("Buy bread")]);
+    let both = Call::new(ListTasks)
+        .user(&user)
+        .raw_query("sort=title&sort_by=created_at")
+        .send(&app)
+        .await;
+    assert_eq!(Fixture::field_of(&both.problem(400)), ["sort_by"]);
+}
