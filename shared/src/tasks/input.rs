@@ -4,6 +4,7 @@
 use super::due::{self, DueDate};
 use super::priority::Priority;
 use super::tags;
+use super::text::{contains_nul, NUL_MESSAGE};
 use crate::error::{ApiError, FieldError};
 use crate::json::{self, JsonError};
 use serde_json::{Map, Value};
@@ -264,12 +265,6 @@ impl<'a> Fields<'a> {
             Err(ApiError::invalid_fields(self.errors))
         }
     }
-}
-
-pub(super) const NUL_MESSAGE: &str = "must not contain NUL (\\u0000) characters";
-
-pub(super) fn contains_nul(text: &str) -> bool {
-    text.contains('\0')
 }
 
 /// `{id}` in the path: a positive 64-bit integer, digits only.

@@ -12,6 +12,7 @@ pub mod query;
 pub mod store;
 pub mod tag_counts;
 pub mod tags;
+pub mod text;
 pub mod version;
 
 pub use cursor::PageRequest;

@@ -4,11 +4,10 @@
 //! cursor's business (`cursor.rs`), which depends on this.
 
 use super::due;
-use super::input::{contains_nul, NUL_MESSAGE};
 use super::priority::Priority;
 use super::tags;
+use super::text::{contains_nul, NUL_MESSAGE};
 use crate::error::{ApiError, FieldError};
-use serde_json::Value;
 use time::OffsetDateTime;
 
 pub const LIST_LIMIT_MAX: i64 = 100;
@@ -290,11 +289,10 @@ impl ListQuery {
             }
             Param::Tag if value.is_empty() => {}
             Param::Tag => {
-                let items = value.split(',').map(|t| Value::String(t.to_owned()));
                 // The filter ignores case and order: so does its canonical
                 // form, which a cursor is bound to (`tag=Work,home` and
                 // `tags=HOME,work` are one filter).
-                let mut keys: Vec<String> = tags::from_json(&Value::Array(items.collect()))?
+                let mut keys: Vec<String> = tags::from_texts(value.split(','))?
                     .iter()
                     .map(|tag| tags::key(tag))
                     .collect();

@@ -1,6 +1,7 @@
 //! A task's tags: short labels, unique ignoring case, in the order given.
 //! [`key`] is the one comparison rule, for bodies and filters alike.
 
+use super::text::{contains_nul, NUL_MESSAGE};
 use serde_json::Value;
 
 pub const TAG_MAX_CHARS: usize = 50;
@@ -19,20 +20,27 @@ pub fn from_json(value: &Value) -> Result<Vec<String>, String> {
     let Value::Array(items) = value else {
         return Err("must be an array of strings".to_owned());
     };
+    checked(items.iter().map(Value::as_str))
+}
+
+/// A list filter's comma-separated tags, by the same rules.
+pub fn from_texts<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, String> {
+    checked(items.into_iter().map(Some))
+}
+
+/// The rules, item by item in order (`None`: an item that is not a text),
+/// so the first broken rule is the one named.
+fn checked<'a>(items: impl IntoIterator<Item = Option<&'a str>>) -> Result<Vec<String>, String> {
     let mut tags = Vec::new();
     let mut keys = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let Value::String(raw) = item else {
+    for (index, raw) in items.into_iter().enumerate() {
+        let Some(raw) = raw else {
             return Err(format!("item {index} must be a string"));
         };
         let tag = raw.trim();
         let chars = tag.chars().count();
-        // input.rs's message, not its function: input.rs will call this, and
-        // modules must not import each other (tests/it/modules.rs).
-        if tag.contains('\0') {
-            return Err(format!(
-                "item {index} must not contain NUL (\\u0000) characters"
-            ));
+        if contains_nul(tag) {
+            return Err(format!("item {index} {NUL_MESSAGE}"));
         }
         if chars == 0 || chars > TAG_MAX_CHARS {
             return Err(format!(
