@@ -58,6 +58,24 @@ impl DueDate {
         }
     }
 
+    /// How a due date is stored (V6): the instant it counts as, and
+    /// whether it is a whole day. [`DueDate::from_columns`] reads it back.
+    pub fn columns(due: Option<Self>) -> (Option<OffsetDateTime>, bool) {
+        match due {
+            None => (None, false),
+            Some(due) => (Some(due.instant()), matches!(due, Self::AllDay(_))),
+        }
+    }
+
+    /// The inverse of [`DueDate::columns`]: a whole day is the UTC date of
+    /// its instant (its 00:00 UTC, until tasks carry a time zone).
+    pub fn from_columns(at: Option<OffsetDateTime>, all_day: bool) -> Option<Self> {
+        at.map(|at| match all_day {
+            true => Self::AllDay(at.to_offset(UtcOffset::UTC).date()),
+            false => Self::At(at),
+        })
+    }
+
     /// Rounds `At` to PostgreSQL's microseconds as PostgreSQL rounds the
     /// fraction of a timestamptz it reads as text (`rint(frac * 1000000)`,
     /// in `double`: so ties go to the even microsecond), so the value bound
@@ -268,6 +286,18 @@ fn write_date(out: &mut String, date: Date) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_columns_read_back_as_the_due_date() {
+        for due in [
+            None,
+            Some(DueDate::AllDay(time::macros::date!(2026 - 01 - 31))),
+            Some(DueDate::At(time::macros::datetime!(2026-01-31 00:00 UTC))),
+        ] {
+            let (at, all_day) = DueDate::columns(due);
+            assert_eq!(DueDate::from_columns(at, all_day), due);
+        }
+    }
     use time::format_description::well_known::Rfc3339;
     use time::macros::{date, datetime};
 

@@ -76,13 +76,7 @@ impl TaskRow {
     fn into_task(self) -> Result<Task, DbError> {
         let priority = Priority::from_rank(self.priority)
             .ok_or_else(|| DbError::Statement(format!("priority rank {}", self.priority)))?;
-        let due_date = self.due_at.map(|at| {
-            if self.due_all_day {
-                DueDate::AllDay(at.to_offset(time::UtcOffset::UTC).date())
-            } else {
-                DueDate::At(at)
-            }
-        });
+        let due_date = DueDate::from_columns(self.due_at, self.due_all_day);
         Ok(Task {
             id: self.id,
             user_id: self.user_id,
@@ -108,16 +102,6 @@ fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
     #[derive(Deserialize)]
     struct At(#[serde(deserialize_with = "rfc3339")] OffsetDateTime);
     Ok(Option::<At>::deserialize(deserializer)?.map(|At(at)| at))
-}
-
-/// A due date as its two columns: the instant it counts as, and whether it
-/// is a whole day.
-fn due_columns(due: Option<DueDate>) -> (Option<OffsetDateTime>, bool) {
-    match due {
-        None => (None, false),
-        Some(due @ DueDate::AllDay(_)) => (Some(due.instant()), true),
-        Some(DueDate::At(at)) => (Some(at), false),
-    }
 }
 
 /// Who creates a task: the authenticated user and the profile claims that
@@ -478,7 +462,7 @@ pub async fn create(
     let key = key.map(IdempotencyKey::as_str);
     let most = limit.as_param();
     let rank = task.priority.rank();
-    let (due_at, all_day) = due_columns(task.due_date);
+    let (due_at, all_day) = DueDate::columns(task.due_date);
     let mut params: Vec<Param> = vec![
         (&owner.user_id, Type::TEXT),
         (&owner.email, Type::TEXT),
@@ -584,10 +568,10 @@ pub async fn change_task(
     precondition: Option<&Precondition>,
 ) -> Result<Change<Task>, DbError> {
     let set_description = requested.description.is_some();
-    let description = requested.description.clone().flatten();
+    let description = requested.description.as_ref().and_then(Option::as_deref);
     let rank = requested.priority.map(Priority::rank);
     let set_due = requested.due_date.is_some();
-    let (due_at, all_day) = due_columns(requested.due_date.flatten());
+    let (due_at, all_day) = DueDate::columns(requested.due_date.flatten());
     let mut params: Vec<Param> = vec![
         (&id, Type::INT8),
         (&user_id, Type::TEXT),
