@@ -529,14 +529,10 @@ pub fn dev_server_timing_out(
     ];
     env.extend_from_slice(more);
     let settings = xtask::dev::Settings {
-        port: 0,
-        docs_port: 0,
         origins: origins.iter().map(|o| o.to_string()).collect(),
-        env: &env,
         token,
-        concurrency: xtask::dev::DEV_CONCURRENCY,
         timeout,
-        show_logs: false,
+        ..xtask::dev::Settings::quiet(&env)
     };
     xtask::dev::DevServer::start(&xtask::project_root(), &settings)
         .expect("cargo lambda and npm are installed by `cargo xtask test`")

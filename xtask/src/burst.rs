@@ -9,7 +9,7 @@
 //! dev proxy: the figure from before the proxy queued requests per function
 //! (ARCHITECTURE.md, "Decisions", on the emulator's stall).
 
-use crate::dev::{DevServer, Settings, DEV_CONCURRENCY, REQUEST_TIMEOUT};
+use crate::dev::{DevServer, Settings, REQUEST_TIMEOUT};
 use crate::{project_root, token, tools};
 use anyhow::bail;
 use std::collections::BTreeMap;
@@ -28,12 +28,7 @@ pub fn command(rounds: u32, direct: bool) -> anyhow::Result<()> {
     let ground = crate::emulator::Ground::prepare(&root, "tasks_burst")?;
     let path = tools::path_with(&ground.lambda_dir);
     let path = path.to_string_lossy();
-    let env = [
-        ("DATABASE_URL", ground.url.as_str()),
-        ("BETTER_AUTH_SECRET", token::LOCAL_DEV_SECRET),
-        ("RUST_LOG", "warn"),
-        ("PATH", path.as_ref()),
-    ];
+    let env = crate::emulator::local_env(&ground.url, &path);
     run(&root, &env, token::LOCAL_DEV_SECRET, rounds, direct)
 }
 
@@ -52,19 +47,7 @@ pub fn run(
     let mut failed = Vec::new();
     for round in 1..=rounds {
         let round_started = Instant::now();
-        let server = DevServer::start(
-            root,
-            &Settings {
-                port: 0,
-                docs_port: 0,
-                origins: Vec::new(),
-                env,
-                token: "",
-                concurrency: DEV_CONCURRENCY,
-                timeout: REQUEST_TIMEOUT,
-                show_logs: false,
-            },
-        )?;
+        let server = DevServer::start(root, &Settings::quiet(env))?;
         let base_url = if direct {
             &server.emulator_url
         } else {

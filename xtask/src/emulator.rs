@@ -73,6 +73,18 @@ impl Drop for Emulator {
     }
 }
 
+/// The functions' environment for a local run that is not the dev server's:
+/// the local dev secret, warnings only, and `path` (cargo lambda's directory
+/// first).
+pub fn local_env<'a>(database_url: &'a str, path: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("DATABASE_URL", database_url),
+        ("BETTER_AUTH_SECRET", crate::token::LOCAL_DEV_SECRET),
+        ("RUST_LOG", "warn"),
+        ("PATH", path),
+    ]
+}
+
 /// What a command that runs the functions under the emulator stands on:
 /// cargo lambda, the functions built as it builds them, and a throwaway
 /// PostgreSQL with one migrated database (`load`, `burst`).

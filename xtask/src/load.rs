@@ -293,12 +293,7 @@ pub fn check(
 ) -> anyhow::Result<()> {
     let path = tools::path_with(lambda_dir);
     let path = path.to_string_lossy();
-    let env = [
-        ("DATABASE_URL", database_url),
-        ("BETTER_AUTH_SECRET", token::LOCAL_DEV_SECRET),
-        ("RUST_LOG", "warn"),
-        ("PATH", path.as_ref()),
-    ];
+    let env = crate::emulator::local_env(database_url, &path);
     let emulator = crate::emulator::Emulator::start(root, &env, 8)?;
     eprintln!(
         "xtask: load: 32 clients for {seconds} s against {}",

@@ -157,6 +157,23 @@ pub struct Settings<'a> {
     pub show_logs: bool,
 }
 
+impl<'a> Settings<'a> {
+    /// Free ports, no other origin or docs token, the dev concurrency and
+    /// timeout, logs hidden: a dev server for a program (tests, `burst`).
+    pub fn quiet(env: &'a [(&'a str, &'a str)]) -> Self {
+        Self {
+            port: 0,
+            docs_port: 0,
+            origins: Vec::new(),
+            env,
+            token: "",
+            concurrency: DEV_CONCURRENCY,
+            timeout: REQUEST_TIMEOUT,
+            show_logs: false,
+        }
+    }
+}
+
 /// The running dev server; stopped (emulator and functions included) on drop.
 pub struct DevServer {
     _emulator: Emulator,
